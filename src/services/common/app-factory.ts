@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
+import { healthHandler, type HealthCheck } from './health.js';
+import { errorHandler, unknownRoute } from './http-errors.js';
+import type { Logger } from './logger.js';
+import { createHttpMetrics } from './metrics.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Request id: taken from X-Request-Id when sane, generated otherwise; echoed back. */
+    id: string;
+  }
+}
+
+export interface ServiceAppOptions {
+  service: string;
+  logger: Logger;
+  checks: HealthCheck[];
+  /** Adds the service's own routes. Runs after the common middleware, before 404/error handling. */
+  routes: (app: Express, registry: Registry) => void;
+  bodyLimit?: string;
+}
+
+export interface ServiceApp {
+  app: Express;
+  registry: Registry;
+}
+
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/**
+ * The skeleton every service shares: request ids, RED metrics, access logs, JSON
+ * bodies with a size limit, /health, /health/live, /metrics, 404 JSON and the error
+ * handler. A service adds only its own routes.
+ */
+export function createServiceApp(options: ServiceAppOptions): ServiceApp {
+  const { service, logger, checks, routes } = options;
+  const app = express();
+  // Express would hash every body for a weak ETag; services that want ETags set their own.
+  app.set('etag', false);
+  app.set('x-powered-by', false);
+  app.set('query parser', 'simple');
+
+  const { registry, middleware: metricsMiddleware } = createHttpMetrics(service);
+  app.use(requestId, metricsMiddleware, accessLog(logger));
+  app.use(express.json({ limit: options.bodyLimit ?? '64kb' }));
+
+  app.get('/health/live', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/health', healthHandler(checks));
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+
+  routes(app, registry);
+
+  app.use(unknownRoute);
+  app.use(errorHandler(logger));
+  return { app, registry };
+}
+
+const requestId: RequestHandler = (req, res, next) => {
+  const given = req.headers[REQUEST_ID_HEADER];
+  req.id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  res.setHeader('X-Request-Id', req.id);
+  next();
+};
+
+/**
+ * One line per request at debug level, and at info for errors: logging every
+ * successful read at info would cost the catalog's hot path more than its handler.
+ */
+function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = performance.now();
+    res.once('finish', () => {
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'info' : 'debug';
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](
+        { reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(performance.now() - start) },
+        'request',
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,94 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Logger } from './logger.js';
+
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
+
+/** An error that maps to an HTTP response: every 4xx/5xx body has this shape. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+
+  toBody() {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+export const badRequest = (message: string, details: ErrorDetail[] = []) =>
+  new HttpError(400, 'bad_request', message, details);
+export const notFound = (message: string) => new HttpError(404, 'not_found', message);
+
+/** Turns zod issues into `{field, message}` with dotted paths like `items[0].quantity`. */
+export function zodDetails(error: z.ZodError, prefix = ''): ErrorDetail[] {
+  return error.issues.map((issue) => ({
+    field: prefix + formatPath(issue.path),
+    message: issue.message,
+  }));
+}
+
+function formatPath(path: PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out || '(root)';
+}
+
+/** Parses `value` or throws a 400 naming each offending field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix = ''): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details = zodDetails(result.error, prefix);
+  throw badRequest(`invalid ${what}: ${details.map((d) => d.field).join(', ')}`, details);
+}
+
+export const unknownRoute: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+/**
+ * The last middleware. Known errors keep their status; body-parser errors (bad JSON,
+ * too large) become 400/413; anything else is logged and answered 500 without a stack.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const httpError = toHttpError(err);
+    if (httpError.status >= 500) {
+      logger.error({ err, reqId: req.id, route: req.path }, 'request failed');
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(httpError.status).json(httpError.toBody());
+  };
+}
+
+function toHttpError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as { type?: string; status?: number; message?: string } | undefined;
+  switch (e?.type) {
+    case 'entity.parse.failed':
+      return badRequest('request body is not valid JSON', [{ field: '(body)', message: e.message ?? 'malformed JSON' }]);
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', 'request body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
+  }
+  if (e?.status && e.status >= 400 && e.status < 500) {
+    return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
+  }
+  return new HttpError(500, 'internal', 'internal error');
+}

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Logger } from './logger.js';
+
+export interface RunningServer {
+  server: Server;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, then runs `onClose` hooks. */
+  close: () => Promise<void>;
+}
+
+export async function listen(app: Express, port: number, host: string): Promise<RunningServer> {
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  // Keep-alive sockets would otherwise hold `close()` open until they time out.
+  server.keepAliveTimeout = 5_000;
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    server,
+    port: boundPort,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/**
+ * On SIGTERM/SIGINT: stop accepting, finish in-flight requests, release resources,
+ * exit 0; exit 1 if that takes longer than the grace period.
+ */
+export function handleShutdown(opts: {
+  logger: Logger;
+  graceMs: number;
+  steps: Array<() => Promise<void> | void>;
+}): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    opts.logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      opts.logger.error({ graceMs: opts.graceMs }, 'shutdown exceeded the grace period');
+      opts.logger.flush();
+      process.exit(1);
+    }, opts.graceMs);
+    timer.unref();
+    for (const step of opts.steps) {
+      try {
+        await step();
+      } catch (err) {
+        opts.logger.warn({ err }, 'shutdown step failed');
+      }
+    }
+    opts.logger.info('stopped');
+    opts.logger.flush(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
