@@ -31,13 +31,13 @@ export const notFound = (message: string) => new HttpError(404, 'not_found', mes
 /** Turns zod issues into `{field, message}` with dotted paths like `items[0].quantity`. */
 export function zodDetails(error: z.ZodError, prefix = ''): ErrorDetail[] {
   return error.issues.map((issue) => ({
-    field: prefix + formatPath(issue.path),
+    field: formatPath(issue.path, prefix),
     message: issue.message,
   }));
 }
 
-function formatPath(path: PropertyKey[]): string {
-  let out = '';
+function formatPath(path: PropertyKey[], prefix: string): string {
+  let out = prefix;
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else out += out === '' ? String(part) : `.${String(part)}`;

@@ -9,6 +9,13 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
+/** What every service's `start…Service(config, logger)` returns. */
+export interface RunningService {
+  port: number;
+  /** Stops accepting, finishes in-flight requests, then closes workers, channels and pools. */
+  close: () => Promise<void>;
+}
+
 export async function listen(app: Express, port: number, host: string): Promise<RunningServer> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));

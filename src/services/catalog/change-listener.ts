@@ -1,0 +1,79 @@
+import pg from 'pg';
+import type { Logger } from '../common/logger.js';
+
+export const CATALOG_CHANNEL = 'catalog_changed';
+const RECONNECT_MAX_MS = 5_000;
+
+export interface ChangeListener {
+  readonly listening: boolean;
+  close: () => Promise<void>;
+}
+
+/**
+ * LISTENs for catalogue changes on a dedicated connection. `onState(false)` when the
+ * connection is lost (the cache must stop trusting itself, since notifications may be
+ * missed), `onState(true)` once listening again; reconnects with capped back-off.
+ */
+export function listenForCatalogChanges(
+  databaseUrl: string,
+  logger: Logger,
+  onChange: () => void,
+  onState: (listening: boolean) => void,
+): ChangeListener {
+  let client: pg.Client | undefined;
+  let listening = false;
+  let closed = false;
+  let delay = 100;
+  let timer: NodeJS.Timeout | undefined;
+
+  const setListening = (value: boolean) => {
+    if (listening === value) return;
+    listening = value;
+    onState(value);
+  };
+
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    client = c;
+    c.on('notification', () => onChange());
+    c.on('error', (err) => {
+      logger.warn({ err: err.message }, 'catalog change listener lost its connection');
+      setListening(false);
+      void c.end().catch(() => {});
+      scheduleReconnect();
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CATALOG_CHANNEL}`);
+      if (closed) return void (await c.end());
+      delay = 100;
+      setListening(true);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'catalog change listener cannot connect');
+      void c.end().catch(() => {});
+      scheduleReconnect();
+    }
+  };
+
+  const scheduleReconnect = () => {
+    if (closed || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, delay);
+    delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+  };
+
+  void connect();
+  return {
+    get listening() {
+      return listening;
+    },
+    close: async () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      setListening(false);
+      await client?.end().catch(() => {});
+    },
+  };
+}
