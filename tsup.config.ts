@@ -6,6 +6,7 @@ import { defineConfig } from 'tsup';
  */
 export default defineConfig({
   entry: {
+    'cli/main': 'src/cli/main.ts',
     'services/catalog/main': 'src/services/catalog/main.ts',
     'services/search/main': 'src/services/search/main.ts',
     'services/order/main': 'src/services/order/main.ts',

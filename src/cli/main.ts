@@ -1,0 +1,152 @@
+/**
+ * The command registry. Only commander is imported eagerly so `ecom --help` starts
+ * about as fast as node; each action lazy-imports its command module. This is the
+ * only place that sets the exit code.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { EcomError, ExitCode, InternalError, UsageError } from './errors.js';
+import { SERVICE_NAMES, type ServiceName } from '../runtime/types.js';
+import { VERSION } from './version.js';
+
+export interface GlobalOptions {
+  verbose: boolean;
+  cwd: string;
+}
+
+const program = new Command('ecom')
+  .description('Bring up, check and tear down the ecom e-commerce system on this machine')
+  .version(VERSION, '-V, --version')
+  .option('--verbose', 'show detail on errors', false)
+  .option('-C, --cwd <dir>', 'project directory (state lives in <dir>/.ecom or $ECOM_HOME)', process.cwd())
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({ outputError: () => {} });
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+/** A command's outcome: its exit code (0 when it returns nothing). */
+let commandExitCode: number = ExitCode.ok;
+const exitWith = async (run: Promise<number | void>) => {
+  commandExitCode = (await run) ?? ExitCode.ok;
+};
+
+program
+  .command('up')
+  .description('start the whole system and wait until every service is healthy')
+  .addOption(new Option('--runtime <name>', 'where to run it').choices(['local']).env('ECOM_RUNTIME'))
+  .option('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', parseDuration, parseDuration('5m'))
+  .option('--port-offset <n>', 'add n to every service port (5001-5004 by default)', parsePortOffset, 0)
+  .option('--amqp-url <url>', 'use this RabbitMQ instead of starting one (also AMQP_URL)')
+  .option('--json', 'print the result as JSON on stdout', false)
+  .option('-d, --detach', 'return once healthy (the default; the supervisor keeps running)', true)
+  .action(async (opts) => {
+    const { runUp } = await import('./commands/up.js');
+    await exitWith(runUp({ ...globals(), ...opts }));
+  });
+
+program
+  .command('status')
+  .description('show services, dependencies and URLs')
+  .option('--json', 'print the status as JSON on stdout', false)
+  .option('-w, --watch', 'refresh every 2 seconds until interrupted', false)
+  .action(async (opts) => {
+    const { runStatus } = await import('./commands/status.js');
+    await exitWith(runStatus({ ...globals(), ...opts }));
+  });
+
+program
+  .command('logs')
+  .description('show service logs, merged when no service is named')
+  .argument('[service]', `one of ${SERVICE_NAMES.join(', ')}`, parseService)
+  .option('-f, --follow', 'keep printing new lines', false)
+  .option('--since <duration>', 'only lines newer than this (e.g. 10m, 1h)', parseDuration)
+  .option('-n, --tail <lines>', 'only the last n lines of each service', parseCount)
+  .action(async (service: ServiceName | undefined, opts) => {
+    const { runLogs } = await import('./commands/logs.js');
+    await exitWith(runLogs({ ...globals(), ...opts, service }));
+  });
+
+program
+  .command('smoke')
+  .description('check that the running system works end to end')
+  .option('--json', 'print the results as JSON on stdout', false)
+  .option('--junit <file>', 'also write a JUnit XML report to this file')
+  .option('--timeout <duration>', 'deadline for the whole suite', parseDuration, parseDuration('60s'))
+  .action(async (opts) => {
+    const { runSmoke } = await import('./commands/smoke.js');
+    await exitWith(runSmoke({ ...globals(), ...opts }));
+  });
+
+program
+  .command('down')
+  .description('stop everything `up` started')
+  .option('--purge', 'also delete data (database, broker data, logs)', false)
+  .option('--json', 'print the result as JSON on stdout', false)
+  .action(async (opts) => {
+    const { runDown } = await import('./commands/down.js');
+    await exitWith(runDown({ ...globals(), ...opts }));
+  });
+
+program
+  .command('doctor')
+  .description('what is installed, what is missing, and the command that installs it')
+  .option('--json', 'print the report as JSON on stdout', false)
+  .action(async (opts) => {
+    const { runDoctor } = await import('./commands/doctor.js');
+    await exitWith(runDoctor({ ...globals(), ...opts }));
+  });
+
+/** `90s`, `10m`, `1h`, `500ms` or plain seconds → milliseconds. */
+export function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`"${value}" is not a duration; use e.g. 90s, 10m or 1h`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Number(m[1]) * unit;
+  if (ms <= 0) throw new InvalidArgumentError(`"${value}" must be longer than zero`);
+  return ms;
+}
+
+function parseCount(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  return Number(value);
+}
+
+function parsePortOffset(value: string): number {
+  const n = parseCount(value);
+  if (n > 60_000) throw new InvalidArgumentError(`"${value}" would put ports above 65535`);
+  return n;
+}
+
+function parseService(value: string): ServiceName {
+  if ((SERVICE_NAMES as readonly string[]).includes(value)) return value as ServiceName;
+  throw new InvalidArgumentError(`unknown service "${value}"; valid names: ${SERVICE_NAMES.join(', ')}`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return commandExitCode;
+  } catch (err) {
+    return report(err);
+  }
+}
+
+function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    if (err.exitCode === 0) return ExitCode.ok;
+    const message = err.message.replace(/^error: /, '');
+    return printError(new UsageError(message, 'run `ecom --help` (or `ecom <command> --help`) for usage'));
+  }
+  if (err instanceof EcomError) return printError(err);
+  return printError(new InternalError(err));
+}
+
+function printError(err: EcomError): number {
+  const verbose = process.argv.includes('--verbose');
+  process.stderr.write(`error: ${err.message}\n  hint: ${err.hint}\n`);
+  if (verbose && err.detail) process.stderr.write(`${err.detail}\n`);
+  return err.exitCode;
+}
+
+process.exitCode = await main(process.argv);

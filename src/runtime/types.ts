@@ -1,0 +1,110 @@
+/**
+ * The one interface every target implements (DESIGN section 2). Commands talk only to
+ * this; targets differ in how, never in what the user sees.
+ */
+
+export const SERVICE_NAMES = ['catalog', 'search', 'order', 'frontend'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const DEFAULT_PORTS: Record<ServiceName, number> = { catalog: 5001, search: 5002, order: 5003, frontend: 5004 };
+
+export type RuntimeName = 'local';
+
+/** Where the running system answers. */
+export interface Endpoints {
+  services: Record<ServiceName, string>;
+  /** Prometheus base URL when it runs. */
+  prometheus?: string;
+  /** RabbitMQ management UI, when known. */
+  brokerManagement?: string;
+}
+
+export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'crashed';
+
+export interface ServiceStatus {
+  name: ServiceName;
+  state: ServiceState;
+  pid?: number;
+  port: number;
+  url: string;
+  uptimeSeconds?: number;
+  restarts: number;
+  /** From GET /health: ok, degraded, unavailable, or unreachable. */
+  health: 'ok' | 'degraded' | 'unavailable' | 'unreachable';
+}
+
+export interface DependencyStatus {
+  name: 'postgres' | 'broker' | 'prometheus';
+  state: 'running' | 'missing' | 'stopped' | 'external';
+  detail: string;
+  url?: string;
+  pid?: number;
+}
+
+export interface SystemStatus {
+  runtime: RuntimeName;
+  /** False when nothing is up; then the lists are empty. */
+  running: boolean;
+  services: ServiceStatus[];
+  dependencies: DependencyStatus[];
+  endpoints?: Endpoints;
+}
+
+/** A progress event for the task list (TTY) or plain lines (CI). */
+export type ProgressEvent =
+  | { kind: 'start'; task: string }
+  | { kind: 'waiting'; task: string; reason: string }
+  | { kind: 'done'; task: string; detail?: string }
+  | { kind: 'skip'; task: string; reason: string }
+  | { kind: 'warn'; task: string; message: string };
+
+export interface UpOptions {
+  cwd: string;
+  timeoutMs: number;
+  ports: Record<ServiceName, number>;
+  amqpUrl?: string;
+  progress: (event: ProgressEvent) => void;
+}
+
+export interface UpResult {
+  /** True when everything was already healthy and nothing was started. */
+  alreadyUp: boolean;
+  endpoints: Endpoints;
+  warnings: string[];
+}
+
+export interface LogOptions {
+  services: ServiceName[];
+  follow: boolean;
+  /** Only lines at or after this time. */
+  since?: Date;
+  /** Only the last N lines per service before following. */
+  tail?: number;
+  signal?: AbortSignal;
+}
+
+export interface LogLine {
+  service: ServiceName;
+  /** The raw line as the service wrote it (a JSON object per line for our services). */
+  line: string;
+  time?: Date;
+}
+
+export interface DownResult {
+  stopped: string[];
+  purged: boolean;
+}
+
+export interface Runtime {
+  readonly name: RuntimeName;
+  /** Brings the whole system up and waits until every service is healthy. Idempotent. */
+  up(options: UpOptions): Promise<UpResult>;
+  /** What is running, for `ecom status`; never throws when nothing is up. */
+  status(): Promise<SystemStatus>;
+  /** Log lines of the given services, merged in time order; follows when asked. */
+  logs(options: LogOptions): AsyncIterable<LogLine>;
+  /** Where the services answer; undefined when nothing is up. */
+  endpoints(): Promise<Endpoints | undefined>;
+  /** Stops exactly what `up` started; with purge also deletes data. Safe to repeat. */
+  down(options: { purge: boolean; progress: (event: ProgressEvent) => void }): Promise<DownResult>;
+}
