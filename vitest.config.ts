@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each file gets its own database and queues, so files run in parallel safely.
     pool: 'forks',
+    reporters: ['default', './tests/helpers/summary-reporter.ts'],
   },
 });
