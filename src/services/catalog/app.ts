@@ -43,9 +43,12 @@ export function createCatalogApp(deps: CatalogDeps): ServiceApp {
       });
 
       app.get('/catalog', async (req, res) => {
+        // Hot path: a URL seen before is served from memory without parsing its query;
+        // only URLs that passed validation ever get an entry.
+        const hit = cache.get(req.url);
+        if (hit) return sendCached(req, res, hit);
         const q = validate(listQuery, req.query, 'query');
-        const key = q.cursor === undefined ? `l${q.limit}o${q.offset}` : `l${q.limit}c${q.cursor}`;
-        const page = await cache.getOrLoad(key, async () => {
+        const page = await cache.getOrLoad(req.url, async () => {
           if (q.cursor !== undefined) {
             const items = await listProductsAfter(pool, q.limit, q.cursor);
             const last = items.at(-1);
@@ -61,9 +64,13 @@ export function createCatalogApp(deps: CatalogDeps): ServiceApp {
       });
 
       app.get('/catalog/:id', async (req, res) => {
-        const id = validate(integerId, req.params.id, 'product id', 'id');
-        const page = await cache.getOrLoad(`p${id}`, async () => (await findProduct(pool, id)) ?? null);
-        if (page.body.length === 4 /* "null" */) throw notFound(`product ${id} does not exist`);
+        let page = cache.get(req.url);
+        if (!page) {
+          const id = validate(integerId, req.params.id, 'product id', 'id');
+          page = await cache.getOrLoad(req.url, async () => (await findProduct(pool, id)) ?? null);
+        }
+        // A missing product is cached too (as JSON null), so repeated misses stay cheap.
+        if (page.body.length === 4) throw notFound(`product ${req.params.id} does not exist`);
         sendCached(req, res, page);
       });
     },
