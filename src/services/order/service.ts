@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { orderQueues } from '../common/amqp.js';
+import { amqpUrl, baseConfigSchema, postgresUrl } from '../common/config.js';
+import { prepareDatabase } from '../common/db/migrate.js';
+import { createPool } from '../common/db/pool.js';
+import type { Logger } from '../common/logger.js';
+import { listen, type RunningServer, type RunningService } from '../common/server.js';
+import { createOrderApp } from './app.js';
+import { connectOrderPublisher } from './broker-publisher.js';
+import { OutboxRelay } from './outbox-relay.js';
+
+export const orderConfigSchema = baseConfigSchema.extend({
+  PORT: baseConfigSchema.shape.PORT.default(5003),
+  DATABASE_URL: postgresUrl,
+  AMQP_URL: amqpUrl,
+  ORDERS_QUEUE: z
+    .string()
+    .regex(/^[\w.:-]{1,200}$/, 'must be 1 to 200 letters, digits or _.:-')
+    .default('orders'),
+  RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  RELAY_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+});
+export type OrderConfig = z.infer<typeof orderConfigSchema>;
+
+// Order commits are short and many: more connections than the default let PostgreSQL
+// group commits; one of them is the relay's.
+const POOL_SIZE = 20;
+
+export async function startOrderService(config: OrderConfig, logger: Logger): Promise<RunningService> {
+  const pool = createPool(config.DATABASE_URL, POOL_SIZE);
+  try {
+    await prepareDatabase(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  // Never throws for a missing broker: orders wait in the outbox until it comes.
+  const publisher = await connectOrderPublisher(config.AMQP_URL, orderQueues(config.ORDERS_QUEUE), logger);
+  const { app, metrics } = createOrderApp({
+    pool,
+    logger,
+    onOrderCreated: () => relay.orderCreated(),
+    extraChecks: [{ name: 'rabbitmq', critical: false, check: () => publisher.check() }],
+  });
+  const relay = new OutboxRelay({
+    pool,
+    publisher,
+    logger,
+    batchSize: config.RELAY_BATCH_SIZE,
+    pollMs: config.RELAY_POLL_MS,
+    onBatchPublished: (count) => {
+      metrics.published.inc(count);
+      metrics.batchSize.observe(count);
+    },
+  });
+  publisher.onReady(() => relay.brokerReady());
+  relay.start();
+  let server: RunningServer;
+  try {
+    server = await listen(app, config.PORT, config.HOST);
+  } catch (err) {
+    await relay.close();
+    await publisher.close();
+    await pool.end();
+    throw err;
+  }
+  logger.info({ port: server.port, queue: config.ORDERS_QUEUE }, 'order listening');
+  return {
+    port: server.port,
+    close: async () => {
+      await server.close();
+      await relay.close();
+      await publisher.close();
+      await pool.end();
+    },
+  };
+}
