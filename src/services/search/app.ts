@@ -1,0 +1,76 @@
+import type { Express } from 'express';
+import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
+import { createServiceApp, type ServiceApp } from '../common/app-factory.js';
+import { pingDatabase, type Pool } from '../common/db/pool.js';
+import type { HealthCheck } from '../common/health.js';
+import { HttpError, validate } from '../common/http-errors.js';
+import type { Logger } from '../common/logger.js';
+import { queryInt } from '../common/params.js';
+import { hasSearchableText, SearchUnavailableError, type SearchBackend } from './backend.js';
+
+export interface SearchDeps {
+  pool: Pool;
+  backend: SearchBackend;
+  logger: Logger;
+}
+
+export const MAX_QUERY_CHARS = 200;
+export const MAX_RESULTS = 50;
+const DEFAULT_RESULTS = 10;
+
+const searchQuery = z.object({
+  q: z
+    // Repeated `q` arrives as an array; a plain "expected string" would not say why.
+    .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be given once, as text') })
+    .trim()
+    // abort: an empty or over-long q gets one message, not a second one about letters.
+    .min(1, { error: 'must not be empty', abort: true })
+    .max(MAX_QUERY_CHARS, { error: `must be at most ${MAX_QUERY_CHARS} characters`, abort: true })
+    .refine(hasSearchableText, 'must contain at least one letter or digit'),
+  limit: queryInt(1, MAX_RESULTS, DEFAULT_RESULTS),
+});
+
+export function createSearchApp(deps: SearchDeps): ServiceApp {
+  const { pool, backend, logger } = deps;
+  const checks: HealthCheck[] = [{ name: 'postgres', check: () => pingDatabase(pool) }];
+  // With PostgreSQL as the backend the check above already covers it.
+  if (backend.name !== 'postgres') checks.push({ name: backend.name, check: () => backend.ping() });
+
+  return createServiceApp({
+    service: 'search',
+    logger,
+    checks,
+    routes: (app: Express, registry: Registry) => {
+      const queries = new Counter({
+        name: 'search_queries_total',
+        help: 'Search queries answered, by backend and outcome (hit, miss, error)',
+        labelNames: ['backend', 'outcome'] as const,
+        registers: [registry],
+      });
+      // Zero-valued series from the start, so a rate() over them works before the first error.
+      for (const outcome of ['hit', 'miss', 'error']) queries.inc({ backend: backend.name, outcome }, 0);
+
+      app.get('/', (_req, res) => {
+        res.json({ service: 'search', backend: backend.name, endpoints: ['GET /search?q=…&limit=…'] });
+      });
+
+      app.get('/search', async (req, res) => {
+        const { q, limit } = validate(searchQuery, req.query, 'query');
+        let items;
+        try {
+          items = await backend.search(q, limit);
+        } catch (err) {
+          queries.inc({ backend: backend.name, outcome: 'error' });
+          if (!(err instanceof SearchUnavailableError)) throw err;
+          logger.warn({ reqId: req.id, err: err.message }, 'search backend unavailable');
+          throw new HttpError(503, 'search_unavailable', `search is unavailable: ${err.backend} did not answer`, [
+            { field: err.backend, message: err.reason },
+          ]);
+        }
+        queries.inc({ backend: backend.name, outcome: items.length > 0 ? 'hit' : 'miss' });
+        res.json({ query: q, items, count: items.length });
+      });
+    },
+  });
+}

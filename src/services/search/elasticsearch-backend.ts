@@ -1,0 +1,180 @@
+import { Client, errors, type estypes } from '@elastic/elasticsearch';
+import type { Pool } from '../common/db/pool.js';
+import { searchTokens, SearchUnavailableError, type SearchBackend, type SearchHit } from './backend.js';
+
+export type IndexedProduct = Omit<SearchHit, 'score'>;
+
+export const DEFAULT_INDEX_BATCH_SIZE = 1_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+const PING_TIMEOUT_MS = 1_500;
+
+/** One shard: a catalogue is small, and one shard keeps scores comparable across documents. */
+export const INDEX_SETTINGS: estypes.IndicesIndexSettings = { number_of_shards: 1 };
+
+/**
+ * Explicit, strict mapping: `name` is search_as_you_type (edge n-grams indexed, so a
+ * prefix on it is a term lookup), `description` is stemmed English like PostgreSQL's
+ * vector, `category` is a keyword for filters with a text sub-field for search.
+ */
+export const INDEX_MAPPINGS: estypes.MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    id: { type: 'integer' },
+    name: { type: 'search_as_you_type' },
+    description: { type: 'text', analyzer: 'english' },
+    category: { type: 'keyword', fields: { text: { type: 'text' } } },
+    price: { type: 'scaled_float', scaling_factor: 100 },
+  },
+};
+
+/** Name over category over description, the same order as PostgreSQL's weights A, B, C. */
+export const SEARCH_FIELDS = ['name^3', 'category.text^2', 'description'];
+
+export function createElasticsearchClient(url: string): Client {
+  return new Client({ node: url, requestTimeout: REQUEST_TIMEOUT_MS, maxRetries: 1 });
+}
+
+/**
+ * Every token must match some field as a prefix (bool_prefix with one token is a
+ * prefix query on each field), mirroring PostgreSQL's `'a':* & 'b':*`. Ties go to the
+ * lower id, as in PostgreSQL, so both backends page the same way.
+ */
+export function buildSearchRequest(index: string, tokens: string[], limit: number): estypes.SearchRequest {
+  return {
+    index,
+    size: limit,
+    track_total_hits: false,
+    _source: ['id', 'name', 'description', 'price', 'category'],
+    query: {
+      bool: {
+        must: tokens.map((token) => ({ multi_match: { query: token, type: 'bool_prefix' as const, fields: SEARCH_FIELDS } })),
+      },
+    },
+    sort: [{ _score: { order: 'desc' } }, { id: { order: 'asc' } }],
+  };
+}
+
+export interface ElasticsearchBackendOptions {
+  index: string;
+  batchSize?: number;
+}
+
+/**
+ * Search in Elasticsearch, fed from PostgreSQL by `sync()`. Until a sync has succeeded
+ * `ping()` fails, so /health keeps traffic away from an index that is not there yet.
+ */
+export class ElasticsearchSearchBackend implements SearchBackend {
+  readonly name = 'elasticsearch' as const;
+  private synced = false;
+  private syncProblem = 'the index has not been built yet';
+
+  constructor(
+    private readonly client: Client,
+    private readonly pool: Pool,
+    private readonly options: ElasticsearchBackendOptions,
+  ) {}
+
+  async search(query: string, limit: number): Promise<SearchHit[]> {
+    const tokens = searchTokens(query);
+    if (tokens.length === 0) return [];
+    const response = await this.call(() =>
+      this.client.search<IndexedProduct>(buildSearchRequest(this.options.index, tokens, limit)),
+    );
+    return response.hits.hits.flatMap((hit) => (hit._source ? [toHit(hit._source, hit._score)] : []));
+  }
+
+  async ping(): Promise<void> {
+    const answered = await this.call(() => this.client.ping(undefined, { requestTimeout: PING_TIMEOUT_MS }));
+    if (!answered) throw new Error('the cluster did not answer the ping');
+    if (!this.synced) throw new Error(`index "${this.options.index}" is not ready: ${this.syncProblem}`);
+  }
+
+  /**
+   * Creates the index when missing and indexes every product, in keyset-paged batches
+   * so a large catalogue never sits in memory at once. Documents are keyed by product
+   * id, so running it again overwrites rather than duplicates.
+   */
+  async sync(): Promise<number> {
+    try {
+      await this.ensureIndex();
+      let count = 0;
+      for await (const batch of productBatches(this.pool, this.options.batchSize ?? DEFAULT_INDEX_BATCH_SIZE)) {
+        await this.indexBatch(batch);
+        count += batch.length;
+      }
+      // Without a refresh the first searches could miss documents for up to a second.
+      await this.call(() => this.client.indices.refresh({ index: this.options.index }));
+      this.synced = true;
+      return count;
+    } catch (err) {
+      this.syncProblem = (err as Error).message;
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  /** Returns true when it created the index. Another replica creating it first is fine. */
+  private async ensureIndex(): Promise<boolean> {
+    const { index } = this.options;
+    if (await this.call(() => this.client.indices.exists({ index }))) return false;
+    try {
+      await this.client.indices.create({ index, settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS });
+      return true;
+    } catch (err) {
+      if (errorType(err) === 'resource_already_exists_exception') return false;
+      throw unavailable(err);
+    }
+  }
+
+  private async indexBatch(batch: IndexedProduct[]): Promise<void> {
+    const operations = batch.flatMap((product) => [{ index: { _index: this.options.index, _id: String(product.id) } }, product]);
+    const response = await this.call(() => this.client.bulk({ operations }));
+    if (!response.errors) return;
+    const failed = response.items.find((item) => item.index?.error)?.index;
+    throw new Error(`bulk indexing failed for product ${failed?._id}: ${failed?.error?.type}: ${failed?.error?.reason}`);
+  }
+
+  /** Any client error (refused, timed out, 4xx/5xx from the cluster) means search is unavailable. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (err) {
+      throw unavailable(err);
+    }
+  }
+}
+
+function unavailable(err: unknown): unknown {
+  if (!(err instanceof errors.ElasticsearchClientError)) return err;
+  const type = errorType(err);
+  const reason = err instanceof errors.ResponseError ? `HTTP ${err.statusCode}${type ? ` ${type}` : ''}` : err.message;
+  return new SearchUnavailableError('elasticsearch', reason, { cause: err });
+}
+
+function errorType(err: unknown): string | undefined {
+  if (!(err instanceof errors.ResponseError)) return undefined;
+  const body = err.body as { error?: { type?: string } } | undefined;
+  return body?.error?.type;
+}
+
+function toHit(source: IndexedProduct, score: number | null | undefined): SearchHit {
+  const { id, name, description, price, category } = source;
+  return { id, name, description, price, category, score: score ?? 0 };
+}
+
+const BATCH_SQL = `
+  SELECT id, name, description, (price_cents / 100.0)::float8 AS price, category
+  FROM products WHERE id > $1 ORDER BY id LIMIT $2`;
+
+async function* productBatches(pool: Pool, size: number): AsyncGenerator<IndexedProduct[]> {
+  let afterId = 0;
+  for (;;) {
+    const { rows } = await pool.query<IndexedProduct>(BATCH_SQL, [afterId, size]);
+    if (rows.length > 0) yield rows;
+    if (rows.length < size) return;
+    afterId = rows.at(-1)!.id;
+  }
+}

@@ -1,0 +1,168 @@
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSearchApp } from '../../../src/services/search/app.js';
+import { SearchUnavailableError } from '../../../src/services/search/backend.js';
+import { ElasticsearchSearchBackend } from '../../../src/services/search/elasticsearch-backend.js';
+import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { memoryLogger } from '../../helpers/services.js';
+import { FakeElasticsearch } from './fake-elasticsearch.js';
+import { describeSearchBehaviour } from './search-suite.js';
+
+describeSearchBehaviour('Elasticsearch (client mock)', async (db) => {
+  const backend = new ElasticsearchSearchBackend(new FakeElasticsearch().client(), db.pool, { index: 'products' });
+  await backend.sync();
+  return backend;
+});
+
+interface BulkLine {
+  index?: { _index: string; _id: string };
+  id?: number;
+}
+
+describe('Elasticsearch search backend', () => {
+  let db: TestDatabase;
+  let fake: FakeElasticsearch;
+  let backend: ElasticsearchSearchBackend;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  beforeEach(() => {
+    fake = new FakeElasticsearch();
+    backend = new ElasticsearchSearchBackend(fake.client(), db.pool, { index: 'shop-products', batchSize: 5 });
+  });
+
+  it('creates the index with an explicit mapping when it is missing', async () => {
+    await backend.sync();
+    const [create] = fake.requestsTo('PUT', /^\/shop-products$/);
+    expect(create?.body).toEqual({
+      settings: { number_of_shards: 1 },
+      mappings: {
+        dynamic: 'strict',
+        properties: {
+          id: { type: 'integer' },
+          name: { type: 'search_as_you_type' },
+          description: { type: 'text', analyzer: 'english' },
+          category: { type: 'keyword', fields: { text: { type: 'text' } } },
+          price: { type: 'scaled_float', scaling_factor: 100 },
+        },
+      },
+    });
+  });
+
+  it('bulk-indexes every product from PostgreSQL in batches, keyed by id', async () => {
+    await expect(backend.sync()).resolves.toBe(14);
+    const bulks = fake.requestsTo('POST', /^\/_bulk$/).map((r) => r.body as BulkLine[]);
+    expect(bulks.map((lines) => lines.length / 2)).toEqual([5, 5, 4]);
+    const lines = bulks.flat();
+    const actions = lines.filter((_, i) => i % 2 === 0);
+    const docs = lines.filter((_, i) => i % 2 === 1);
+    expect(actions.map((a) => a.index)).toEqual(docs.map((d) => ({ _index: 'shop-products', _id: String(d.id) })));
+    const { rows } = await db.pool.query(
+      'SELECT id, name, description, (price_cents / 100.0)::float8 AS price, category FROM products ORDER BY id',
+    );
+    expect(docs).toEqual(rows);
+    expect(fake.indices.get('shop-products')?.docs.size).toBe(14);
+    // Refreshed after indexing, so the first search sees every document.
+    expect(fake.requests.at(-1)?.path).toBe('/shop-products/_refresh');
+  });
+
+  it('leaves an existing index and its mapping alone, and re-indexes without duplicates', async () => {
+    await backend.sync();
+    await backend.sync();
+    expect(fake.requestsTo('PUT', /^\/shop-products$/)).toHaveLength(1);
+    expect(fake.indices.get('shop-products')?.docs.size).toBe(14);
+  });
+
+  it('sends each word as a boosted prefix query across name, category and description', async () => {
+    await backend.sync();
+    const hits = await backend.search('Lap SLEE!', 7);
+    expect(hits.map((h) => h.id)).toEqual([13]);
+    const [search] = fake.requestsTo('POST', /^\/shop-products\/_search$/);
+    const fields = ['name^3', 'category.text^2', 'description'];
+    expect(search?.body).toEqual({
+      size: 7,
+      track_total_hits: false,
+      _source: ['id', 'name', 'description', 'price', 'category'],
+      query: {
+        bool: {
+          must: [
+            { multi_match: { query: 'lap', type: 'bool_prefix', fields } },
+            { multi_match: { query: 'slee', type: 'bool_prefix', fields } },
+          ],
+        },
+      },
+      sort: [{ _score: { order: 'desc' } }, { id: { order: 'asc' } }],
+    });
+  });
+
+  it('sends nothing to the cluster for a query without words', async () => {
+    await backend.sync();
+    await expect(backend.search('&|!:*()', 5)).resolves.toEqual([]);
+    expect(fake.requestsTo('POST', /_search$/)).toHaveLength(0);
+  });
+
+  it('fails the sync, naming the product, when the cluster rejects a document', async () => {
+    fake.rejectIds.add(12);
+    await expect(backend.sync()).rejects.toThrow(/product 12: document_parsing_exception/);
+    await expect(backend.ping()).rejects.toThrow(/index "shop-products" is not ready: .*product 12/);
+  });
+
+  it('reports the cluster as unavailable, not as a crash, when it does not answer', async () => {
+    fake.down = true;
+    const failure = await backend.sync().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(SearchUnavailableError);
+    expect((failure as Error).message).toMatch(/^elasticsearch is unavailable: .*ECONNREFUSED/);
+  });
+
+  describe('over HTTP', () => {
+    const appFor = (b: ElasticsearchSearchBackend) =>
+      createSearchApp({ pool: db.pool, backend: b, logger: memoryLogger('search') }).app;
+
+    it('keeps /health at 503 until the index is built', async () => {
+      const app = appFor(backend);
+      const before = await request(app).get('/health').expect(503);
+      expect(before.body.error.message).toBe('unavailable: elasticsearch');
+      expect(before.body.checks.elasticsearch.error).toMatch(/not ready/);
+      await backend.sync();
+      await request(app).get('/health').expect(200);
+    });
+
+    it('answers 503 JSON while Elasticsearch is down, names it in /health, and recovers', async () => {
+      await backend.sync();
+      const app = appFor(backend);
+      fake.down = true;
+      const res = await request(app).get('/search?q=lap').expect(503);
+      expect(res.body).toEqual({
+        error: {
+          code: 'search_unavailable',
+          message: 'search is unavailable: elasticsearch did not answer',
+          details: [{ field: 'elasticsearch', message: expect.stringContaining('ECONNREFUSED') }],
+        },
+      });
+      const health = await request(app).get('/health').expect(503);
+      expect(health.body.error.details).toEqual([{ field: 'elasticsearch', message: expect.stringContaining('ECONNREFUSED') }]);
+      expect(health.body.checks.postgres.ok).toBe(true);
+
+      fake.down = false;
+      expect((await request(app).get('/search?q=lap').expect(200)).body.count).toBe(2);
+      await request(app).get('/health').expect(200);
+      const text = (await request(app).get('/metrics').expect(200)).text;
+      // Only our series: a just-built registry's event-loop gauges read "Nan", which the strict parser refuses.
+      const metrics = parseMetrics(text.split('\n').filter((l) => l.includes('search_queries_total')).join('\n'));
+      const count = (outcome: string) => findSamples(metrics, 'search_queries_total', { backend: 'elasticsearch', outcome })[0]?.value;
+      expect([count('error'), count('hit'), count('miss')]).toEqual([1, 1, 0]);
+    });
+
+    it('answers 503, not 500, when the index has disappeared', async () => {
+      await backend.sync();
+      fake.indices.delete('shop-products');
+      const res = await request(appFor(backend)).get('/search?q=lap').expect(503);
+      expect(res.body.error.details).toEqual([{ field: 'elasticsearch', message: 'HTTP 404 index_not_found_exception' }]);
+    });
+  });
+});

@@ -1,0 +1,72 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../src/runtime/local/embedded-postgres.js';
+import { createPool } from '../../../src/services/common/db/pool.js';
+import { createSearchApp } from '../../../src/services/search/app.js';
+import { MAX_TOKEN_CHARS } from '../../../src/services/search/backend.js';
+import { PostgresSearchBackend } from '../../../src/services/search/postgres-backend.js';
+import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { memoryLogger } from '../../helpers/services.js';
+import { describeSearchBehaviour } from './search-suite.js';
+
+describeSearchBehaviour('PostgreSQL full-text', async (db) => new PostgresSearchBackend(db.pool));
+
+describe('PostgreSQL search backend', () => {
+  let db: TestDatabase;
+  let backend: PostgresSearchBackend;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    backend = new PostgresSearchBackend(db.pool);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('stems whole words, so a plural finds the singular', async () => {
+    expect((await backend.search('laptops', 10)).map((h) => h.id)).toEqual([1, 13]);
+  });
+
+  it('treats an English stop word as a plain prefix instead of dropping it', async () => {
+    // "in" is a stop word; typed on the way to "inch" it still narrows the results.
+    expect((await backend.search('in', 10)).map((h) => h.id)).toContain(4);
+    expect((await backend.search('27 in', 10)).map((h) => h.id)).toEqual([4]);
+  });
+
+  it('answers random text from a hostile alphabet without a database error', async () => {
+    const alphabet = [..."abcXYZ019 '\"\\&|!:*()<>-_%;{}[]$@#^~`,.?/=+\u0000\u00e9\u0301\u00b2\ufdfa\u4e2d💻\u202e"];
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 300; i++) {
+      const length = 1 + Math.floor(random() * 60);
+      const q = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+      await expect(backend.search(q, 5), JSON.stringify(q)).resolves.toBeInstanceOf(Array);
+    }
+  });
+
+  it('caps very long words instead of letting PostgreSQL reject them', async () => {
+    const word = 'laptop' + 'x'.repeat(MAX_TOKEN_CHARS * 4);
+    await expect(backend.search(word, 5)).resolves.toEqual([]);
+  });
+});
+
+describe('search service without PostgreSQL', () => {
+  it('answers 503 JSON for a search and names postgres in /health', async () => {
+    const pool = createPool(`postgres://nobody:secret@127.0.0.1:${await freePort()}/none`, 1);
+    try {
+      const { app } = createSearchApp({ pool, backend: new PostgresSearchBackend(pool), logger: memoryLogger('search') });
+      const res = await request(app).get('/search?q=lap').expect(503);
+      expect(res.body.error).toMatchObject({ code: 'search_unavailable', details: [{ field: 'postgres' }] });
+      expect(res.text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+      const health = await request(app).get('/health').expect(503);
+      expect(health.body.error.message).toBe('unavailable: postgres');
+      // Only our series: a just-built registry's event-loop gauges read "Nan", which the strict parser refuses.
+      const text = (await request(app).get('/metrics')).text;
+      const metrics = parseMetrics(text.split('\n').filter((l) => l.includes('search_queries_total')).join('\n'));
+      expect(findSamples(metrics, 'search_queries_total', { backend: 'postgres', outcome: 'error' })[0]?.value).toBe(1);
+    } finally {
+      await pool.end();
+    }
+  });
+});
