@@ -86,10 +86,12 @@ function familyName(families: Map<string, MetricFamily>, sample: string): string
   return sample;
 }
 
+/** Go's ParseFloat rules, which Prometheus uses: NaN and Inf in any case (prom-client writes `Nan`). */
 function parseValue(text: string): number | undefined {
-  if (text === '+Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf') return Infinity;
+  if (lower === '-inf') return -Infinity;
+  if (lower === 'nan') return NaN;
   const n = Number(text);
   return Number.isNaN(n) ? undefined : n;
 }

@@ -9,6 +9,7 @@ http_request_duration_seconds_sum{route="/catalog/:id",service="catalog"} 0.5
 http_request_duration_seconds_count{route="/catalog/:id",service="catalog"} 4
 # TYPE up gauge
 up{msg="a \\"quoted\\", value"} 1
+nodejs_eventloop_lag_p50_seconds Nan
 `;
 
 describe('Prometheus text parser', () => {
@@ -19,6 +20,7 @@ describe('Prometheus text parser', () => {
       { name: 'http_request_duration_seconds_count', labels: { route: '/catalog/:id', service: 'catalog' }, value: 4 },
     ]);
     expect(findSamples(m, 'up')[0]?.labels.msg).toBe('a "quoted", value');
+    expect(findSamples(m, 'nodejs_eventloop_lag_p50_seconds')[0]?.value).toBeNaN();
   });
 
   it.each([['garbage here {'], ['x{a="b"} notanumber'], ['x{a=b} 1'], ['# TYPE x colour']])('rejects %j', (line) => {
