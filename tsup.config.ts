@@ -7,6 +7,8 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     'cli/main': 'src/cli/main.ts',
+    // The local runtime's detached supervisor: `ecom up` runs it with node.
+    'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',
     'services/catalog/main': 'src/services/catalog/main.ts',
     'services/search/main': 'src/services/search/main.ts',
     'services/order/main': 'src/services/order/main.ts',

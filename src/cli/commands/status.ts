@@ -1,0 +1,103 @@
+/** `ecom status`: services, dependencies and URLs, once or every 2 s with --watch. */
+import { resolveRuntime } from '../../runtime/detect.js';
+import type { Runtime, SystemStatus } from '../../runtime/types.js';
+import { createOutput, type Output } from '../output.js';
+import { formatEndpoints } from './up.js';
+
+export const WATCH_INTERVAL_MS = 2_000;
+
+export interface StatusCommandOptions {
+  cwd: string;
+  verbose?: boolean;
+  json?: boolean;
+  watch?: boolean;
+}
+
+export interface Paint {
+  ok: (s: string) => string;
+  warn: (s: string) => string;
+  bad: (s: string) => string;
+  dim: (s: string) => string;
+  bold: (s: string) => string;
+}
+
+const PLAIN: Paint = { ok: (s) => s, warn: (s) => s, bad: (s) => s, dim: (s) => s, bold: (s) => s };
+
+async function loadPaint(color: boolean): Promise<Paint> {
+  if (!color) return PLAIN;
+  const { default: chalk } = await import('chalk');
+  return { ok: chalk.green, warn: chalk.yellow, bad: chalk.red, dim: chalk.dim, bold: chalk.bold };
+}
+
+export async function runStatus(options: StatusCommandOptions): Promise<number> {
+  const out = createOutput({ json: options.json ?? false });
+  const runtime = await resolveRuntime({ cwd: options.cwd });
+  const paint = await loadPaint(out.color);
+  if (!options.watch) {
+    const status = await runtime.status();
+    out.result(renderStatus(status, paint), status);
+    return 0;
+  }
+  await watchStatus(runtime, out, paint);
+  return 0;
+}
+
+/** Redraws until SIGINT/SIGTERM: in place on a TTY, a new timestamped block otherwise, a JSON line per refresh with --json. */
+async function watchStatus(runtime: Runtime, out: Output, paint: Paint): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (!stop.signal.aborted) {
+      const status = await runtime.status();
+      if (out.mode === 'json') process.stdout.write(`${JSON.stringify(status)}\n`);
+      else if (out.mode === 'tty') process.stdout.write(`\x1b[H\x1b[2J${renderStatus(status, paint)}\n${paint.dim('refreshing every 2 s; Ctrl-C to stop')}\n`);
+      else process.stdout.write(`--- ${new Date().toISOString()} ---\n${renderStatus(status, paint)}\n`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
+        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+export function formatUptime(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+function table(rows: string[][], paintCell: (row: number, col: number, text: string) => string): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows
+    .map((r, i) => `  ${r.map((cell, c) => paintCell(i, c, c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd())
+    .join('\n');
+}
+
+export function renderStatus(status: SystemStatus, paint: Paint = PLAIN): string {
+  if (!status.running) return 'not running (start it with `ecom up`)';
+  const tone = (text: string) => {
+    const t = text.trim();
+    if (['running', 'ok', 'external'].includes(t)) return paint.ok(text);
+    if (['degraded', 'starting', 'restarting'].includes(t)) return paint.warn(text);
+    if (['stopped', 'crashed', 'unavailable', 'unreachable', 'missing'].includes(t)) return paint.bad(text);
+    return text;
+  };
+  const services = [
+    ['SERVICE', 'STATE', 'PID', 'UPTIME', 'PORT', 'HEALTH', 'RESTARTS', 'URL'],
+    ...status.services.map((s) => [s.name, s.state, s.pid ? String(s.pid) : '-', formatUptime(s.uptimeSeconds), String(s.port), s.health, String(s.restarts), s.url]),
+  ];
+  const deps = [['DEPENDENCY', 'STATE', 'DETAIL'], ...status.dependencies.map((d) => [d.name, d.state, d.detail])];
+  const paintCell = (row: number, _col: number, text: string) => (row === 0 ? paint.bold(text) : tone(text));
+  const parts = [`runtime: ${status.runtime}`, table(services, paintCell), '', table(deps, paintCell)];
+  if (status.endpoints) parts.push('', 'URLs', formatEndpoints(status.endpoints));
+  return parts.join('\n');
+}

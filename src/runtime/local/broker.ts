@@ -1,0 +1,112 @@
+/**
+ * The broker of the local runtime, chosen in DESIGN's order: the URL the user gave;
+ * else a RabbitMQ node of our own when rabbitmq-server is installed; else a broker
+ * already answering on 127.0.0.1:5672; else none (orders wait in the outbox).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { BrokerKind, OwnedProcess } from './state.js';
+import { childPids, commandLine } from './proc.js';
+import { LOCAL_BROKER_URL, amqpUrlFor, prepareRabbitNode, rabbitEnv, waitForAmqp, type RabbitNodePlan } from './rabbitmq.js';
+
+export interface BrokerChoice {
+  kind: BrokerKind;
+  /** What services get as AMQP_URL (with none: the well-known local address, so a broker started later is found). */
+  url: string;
+  detail: string;
+}
+
+export interface BrokerInputs {
+  givenUrl?: string;
+  rabbitmqServer?: string;
+  /** Whether a broker answers on 127.0.0.1:5672 with guest/guest; only asked when needed. */
+  probeLocal: () => Promise<boolean>;
+}
+
+export async function chooseBroker(inputs: BrokerInputs, ownUrl: () => string): Promise<BrokerChoice> {
+  if (inputs.givenUrl) return { kind: 'given', url: inputs.givenUrl, detail: 'given by --amqp-url/AMQP_URL' };
+  if (inputs.rabbitmqServer) return { kind: 'own', url: ownUrl(), detail: `own RabbitMQ node (${inputs.rabbitmqServer})` };
+  if (await inputs.probeLocal()) return { kind: 'local', url: LOCAL_BROKER_URL, detail: 'RabbitMQ already answering on 127.0.0.1:5672' };
+  return {
+    kind: 'none',
+    url: LOCAL_BROKER_URL,
+    detail: 'no broker: orders wait in the outbox (install rabbitmq-server or pass --amqp-url)',
+  };
+}
+
+export const RABBIT_BOOT_TIMEOUT_MS = 90_000;
+
+/** A RabbitMQ node of our own, run through the rabbitmq-server script (which forwards SIGTERM to the VM). */
+export class OwnRabbitNode {
+  private child: ChildProcess | undefined;
+  private exitedEarly = false;
+
+  constructor(
+    readonly plan: RabbitNodePlan,
+    private readonly script: string,
+    private readonly logFile: string,
+  ) {}
+
+  get url(): string {
+    return amqpUrlFor(this.plan);
+  }
+
+  get managementUrl(): string {
+    return `http://127.0.0.1:${this.plan.managementPort}/`;
+  }
+
+  /** The script's pid; its environment carries our directory. */
+  get process(): OwnedProcess | undefined {
+    return this.child?.pid ? { pid: this.child.pid, markers: [this.plan.dir] } : undefined;
+  }
+
+  /** The Erlang VM under the script (found once the node runs). */
+  get vm(): OwnedProcess | undefined {
+    const pid = this.child?.pid;
+    if (!pid) return undefined;
+    const vmPid = childPids(pid).find((c) => commandLine(c)?.includes('beam'));
+    return vmPid ? { pid: vmPid, markers: [this.plan.dir] } : undefined;
+  }
+
+  start(baseEnv: NodeJS.ProcessEnv): void {
+    prepareRabbitNode(this.plan);
+    const fd = openSync(this.logFile, 'a');
+    try {
+      this.child = spawn(this.script, [], { env: rabbitEnv(this.plan, baseEnv), stdio: ['ignore', fd, fd], cwd: this.plan.dir });
+    } finally {
+      closeSync(fd);
+    }
+    this.child.once('exit', () => {
+      this.exitedEarly = true;
+    });
+    this.child.once('error', () => {
+      this.exitedEarly = true;
+    });
+  }
+
+  /** True once an AMQP handshake with our credentials succeeds; false if the node died or time ran out. */
+  ready(deadline: number): Promise<boolean> {
+    return waitForAmqp(this.url, deadline, () => !this.exitedEarly);
+  }
+
+  /** SIGTERM to the script (graceful node stop), SIGKILL to script and VM after `graceMs`. */
+  async stop(graceMs: number): Promise<void> {
+    const child = this.child;
+    if (!child || this.exitedEarly) return;
+    const vm = this.vm;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      if (vm) {
+        try {
+          process.kill(vm.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }, graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `up` for the local runtime: reuse a healthy system, or clear leftovers, check the
+ * ports, start the detached supervisor, and wait (bounded, never silently) until
+ * every service answers /health.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { EcomError, PrerequisiteError, TimeoutError } from '../../cli/errors.js';
+import { SERVICE_NAMES, type ServiceName, type UpOptions, type UpResult } from '../types.js';
+import { probeHealth, type HealthProbe } from './health.js';
+import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
+import { assertServicePortsFree, offsetOf } from './ports.js';
+import { isOurs } from './proc.js';
+import { anythingAlive, endpointsOf } from './status.js';
+import { readState, removeState, writeJsonAtomic, type LocalState, type Plan } from './state.js';
+import { stopLeftovers } from './stop.js';
+import { describeWaiting, pendingItems, UpProgress, upWarnings } from './up-progress.js';
+
+const POLL_MS = 200;
+const WAITING_EVERY_MS = 5_000;
+const LOG_LINES_ON_FAILURE = 8;
+
+export async function localUp(paths: StatePaths, options: UpOptions): Promise<UpResult> {
+  const started = Date.now();
+  mkdirSync(paths.logsDir, { recursive: true });
+  const existing = readState(paths.stateFile);
+  if (existing && isOurs(existing.supervisor) && ['starting', 'running'].includes(existing.phase)) {
+    assertSamePorts(existing, options.ports);
+    const probes = await probeAll(existing);
+    if (pendingItems(existing, probes).length === 0) {
+      return { alreadyUp: true, endpoints: endpointsOf(existing), warnings: upWarnings(existing) };
+    }
+    options.progress({ kind: 'waiting', task: 'up', reason: 'already started; waiting for it to become healthy' });
+    return waitUntilReady(paths, options, started);
+  }
+  if (existing && anythingAlive(existing)) {
+    options.progress({ kind: 'warn', task: 'up', message: 'stopping what a previous run left behind' });
+    await stopLeftovers(existing);
+  }
+  removeState(paths.stateFile);
+  await assertServicePortsFree(options.ports);
+  startSupervisor(paths, options);
+  return waitUntilReady(paths, options, started);
+}
+
+function assertSamePorts(state: LocalState, ports: Record<ServiceName, number>): void {
+  const running = SERVICE_NAMES.map((s) => state.services[s].port);
+  if (SERVICE_NAMES.every((s, i) => ports[s] === running[i])) return;
+  throw new EcomError(
+    `ecom is already up here on ports ${running.join(', ')} (port offset ${state.portOffset})`,
+    `run \`ecom down\` first, or repeat \`ecom up --port-offset ${state.portOffset}\``,
+  );
+}
+
+function startSupervisor(paths: StatePaths, options: UpOptions): void {
+  const files = builtFiles();
+  const missing = missingBuiltFiles(files);
+  if (missing.length > 0) {
+    throw new PrerequisiteError(`ecom is not built: ${missing[0]} is missing`, `run \`npm run build\` in ${files.root}`);
+  }
+  const plan: Plan = { portOffset: offsetOf(options.ports) ?? 0, ports: options.ports, createdAt: new Date().toISOString() };
+  const amqpUrl = options.amqpUrl ?? process.env.AMQP_URL;
+  if (amqpUrl) plan.amqpUrl = amqpUrl;
+  writeJsonAtomic(paths.planFile, plan);
+  const out = openSync(paths.supervisorLog, 'a');
+  try {
+    const child = spawn(process.execPath, [files.supervisor, '--state-dir', paths.stateDir], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      cwd: paths.stateDir,
+      env: process.env,
+    });
+    child.unref();
+  } finally {
+    closeSync(out);
+  }
+}
+
+async function probeAll(state: LocalState): Promise<Record<ServiceName, HealthProbe>> {
+  const probes = await Promise.all(SERVICE_NAMES.map((s) => probeHealth(state.services[s].url)));
+  return Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, probes[i]!])) as Record<ServiceName, HealthProbe>;
+}
+
+async function waitUntilReady(paths: StatePaths, options: UpOptions, started: number): Promise<UpResult> {
+  const deadline = started + options.timeoutMs;
+  const progress = new UpProgress(options.progress);
+  let lastWaiting = Date.now();
+  for (;;) {
+    const state = readState(paths.stateFile);
+    if (state) {
+      if (state.phase === 'failed' || !isOurs(state.supervisor)) throw supervisorFailed(paths, state);
+      const probes = await probeAll(state);
+      progress.update(state, probes);
+      const pending = pendingItems(state, probes);
+      if (pending.length === 0) return { alreadyUp: false, endpoints: endpointsOf(state), warnings: upWarnings(state) };
+      if (Date.now() >= deadline) throw timedOut(paths, options.timeoutMs, pending);
+      if (Date.now() - lastWaiting >= WAITING_EVERY_MS) {
+        lastWaiting = Date.now();
+        options.progress({ kind: 'waiting', task: 'up', reason: describeWaiting(pending) });
+      }
+    } else if (Date.now() - started > 10_000 && !readSupervisorLogTail(paths).length) {
+      throw new EcomError('the supervisor did not start', `see ${paths.supervisorLog}`);
+    } else if (Date.now() >= deadline) {
+      throw timedOut(paths, options.timeoutMs, [{ what: 'supervisor', why: 'no state written yet' }]);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+function readSupervisorLogTail(paths: StatePaths): string[] {
+  return tailOf(paths.supervisorLog, LOG_LINES_ON_FAILURE);
+}
+
+function tailOf(file: string, n: number): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(-n);
+  } catch {
+    return [];
+  }
+}
+
+function indent(lines: string[]): string {
+  return lines.map((l) => `    ${l.length > 300 ? `${l.slice(0, 300)}…` : l}`).join('\n');
+}
+
+function supervisorFailed(paths: StatePaths, state: LocalState): EcomError {
+  const why = state.error ?? 'the supervisor exited';
+  const lines = readSupervisorLogTail(paths);
+  const shown = lines.length ? `; last lines of ${paths.supervisorLog}:\n${indent(lines)}` : '';
+  return new EcomError(`up failed: ${why}${shown}`, 'fix the cause above and run `ecom up` again (`ecom down` clears what is left)');
+}
+
+function timedOut(paths: StatePaths, timeoutMs: number, pending: Array<{ what: string; why: string }>): TimeoutError {
+  const first = pending[0]!;
+  const service = SERVICE_NAMES.find((s) => s === first.what);
+  const file = service ? paths.serviceLog(service) : paths.supervisorLog;
+  const lines = tailOf(file, LOG_LINES_ON_FAILURE);
+  const shown = lines.length ? `; last lines of ${file}:\n${indent(lines)}` : '';
+  return new TimeoutError(
+    `not ready after ${Math.round(timeoutMs / 1000)} s: ${describeWaiting(pending)}${shown}`,
+    `see \`ecom status\` and \`ecom logs${service ? ` ${service}` : ''}\`; a longer --timeout may help; \`ecom down\` stops what was started`,
+  );
+}

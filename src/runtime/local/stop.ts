@@ -1,0 +1,73 @@
+/**
+ * `down` for the local runtime: SIGTERM to our supervisor (verified through /proc,
+ * never by name), which stops what it started; whatever is left (a supervisor killed
+ * hard) is stopped by its recorded, verified pid. `purge` removes only what ecom made.
+ */
+import { rmSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DownResult, ProgressEvent } from '../types.js';
+import { fallbackDataRoot, type StatePaths } from './paths.js';
+import { isOurs, stopOwned, waitGone } from './proc.js';
+import { readState, recordedProcesses, removeState, type LocalState } from './state.js';
+
+/** The supervisor stops services (12 s grace) and then its dependencies (20 s grace). */
+const SUPERVISOR_STOP_TIMEOUT_MS = 45_000;
+const LEFTOVER_GRACE_MS = 10_000;
+
+export async function localDown(
+  paths: StatePaths,
+  opts: { purge: boolean; progress: (event: ProgressEvent) => void },
+): Promise<DownResult> {
+  const state = readState(paths.stateFile);
+  const stopped: string[] = [];
+  if (state) {
+    const aliveBefore = recordedProcesses(state)
+      .filter((p) => isOurs(p.proc))
+      .map((p) => p.what.replace(/ \(.*\)$/, ''));
+    if (isOurs(state.supervisor)) {
+      opts.progress({ kind: 'start', task: 'supervisor' });
+      process.kill(state.supervisor.pid, 'SIGTERM');
+      const gone = await waitGone(state.supervisor, SUPERVISOR_STOP_TIMEOUT_MS);
+      if (!gone) {
+        opts.progress({ kind: 'warn', task: 'supervisor', message: 'did not stop in time; killing it and what it started' });
+        await stopOwned(state.supervisor, { signal: 'SIGKILL', graceMs: 2_000 });
+      }
+      opts.progress({ kind: 'done', task: 'supervisor', detail: `pid ${state.supervisor.pid}` });
+      stopped.push('supervisor');
+    }
+    await stopLeftovers(state, opts.progress);
+    stopped.push(...aliveBefore);
+    removeState(paths.stateFile);
+  }
+  if (opts.purge) purge(paths);
+  return { stopped: [...new Set(stopped)], purged: opts.purge };
+}
+
+/** Stops recorded processes that are still ours: services first, then the rest together. */
+export async function stopLeftovers(state: LocalState, progress?: (event: ProgressEvent) => void): Promise<string[]> {
+  const alive = recordedProcesses(state).filter((p) => isOurs(p.proc));
+  if (alive.length === 0) return [];
+  const services = alive.filter((p) => p.what in state.services);
+  const others = alive.filter((p) => !(p.what in state.services));
+  const stop = async (p: (typeof alive)[number]) => {
+    progress?.({ kind: 'start', task: p.what });
+    // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for clients.
+    await stopOwned(p.proc, { signal: p.what === 'postgres' ? 'SIGINT' : 'SIGTERM', graceMs: LEFTOVER_GRACE_MS });
+    progress?.({ kind: 'done', task: p.what, detail: `pid ${p.proc.pid}` });
+  };
+  await Promise.all(services.map(stop));
+  await Promise.all(others.map(stop));
+  return alive.map((p) => p.what);
+}
+
+/** Removes what ecom created in the state directory (never the directory's other files). */
+export function purge(paths: StatePaths): void {
+  const created = ['state.json', 'plan.json', 'secrets.json', 'logs', 'rabbitmq', 'prometheus', 'postgres'];
+  for (const name of created) rmSync(join(paths.stateDir, name), { recursive: true, force: true });
+  rmSync(fallbackDataRoot(paths.stateDir), { recursive: true, force: true });
+  try {
+    rmdirSync(paths.stateDir);
+  } catch {
+    // not empty (someone else's files) or already gone
+  }
+}

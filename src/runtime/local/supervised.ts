@@ -1,0 +1,110 @@
+/**
+ * One child process kept running by the supervisor: output appended to its log file,
+ * restarted with exponential back-off after a crash, restarts counted.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import type { ServiceState } from '../types.js';
+import type { OwnedProcess } from './state.js';
+
+export const RESTART_BASE_MS = 500;
+export const RESTART_CAP_MS = 10_000;
+/** A process that stayed up this long is healthy again: the back-off starts over. */
+export const STABLE_AFTER_MS = 30_000;
+
+/** Delay before the n-th consecutive restart (n ≥ 1): 0.5 s, 1 s, 2 s … capped at 10 s. */
+export function restartDelayMs(consecutive: number, baseMs = RESTART_BASE_MS, capMs = RESTART_CAP_MS): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, consecutive - 1));
+}
+
+export interface SupervisedOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  logFile: string;
+  /** Substrings of the command line proving the pid is ours. */
+  markers: string[];
+  /** Called on every state change, so the state file stays current. */
+  onChange: () => void;
+  log: (message: string) => void;
+}
+
+export class SupervisedProcess {
+  state: ServiceState = 'stopped';
+  restarts = 0;
+  startedAt: Date | undefined;
+  lastExit: { code: number | null; signal: string | null; at: string } | undefined;
+  private child: ChildProcess | undefined;
+  private consecutive = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly opts: SupervisedOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get owned(): OwnedProcess | undefined {
+    return this.child?.pid ? { pid: this.child.pid, markers: this.opts.markers } : undefined;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.spawnChild();
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`; no restart afterwards. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) {
+      this.setState('stopped');
+      return;
+    }
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(killer);
+    this.setState('stopped');
+  }
+
+  private spawnChild(): void {
+    const fd = openSync(this.opts.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      child = spawn(this.opts.command, this.opts.args, { env: this.opts.env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    this.child = child;
+    this.startedAt = new Date();
+    this.setState('starting');
+    child.once('spawn', () => this.setState('running'));
+    child.once('error', (err) => this.opts.log(`${this.opts.name}: cannot start: ${err.message}`));
+    child.once('exit', (code, signal) => this.onExit(child, code, signal));
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child !== this.child) return;
+    this.lastExit = { code, signal, at: new Date().toISOString() };
+    if (this.stopping) return;
+    const upMs = this.startedAt ? Date.now() - this.startedAt.getTime() : 0;
+    this.consecutive = upMs >= STABLE_AFTER_MS ? 1 : this.consecutive + 1;
+    const delay = restartDelayMs(this.consecutive);
+    this.opts.log(`${this.opts.name} exited (${signal ?? `code ${code}`}) after ${upMs} ms; restarting in ${delay} ms`);
+    this.restarts += 1;
+    this.setState('restarting');
+    this.timer = setTimeout(() => {
+      if (!this.stopping) this.spawnChild();
+    }, delay);
+  }
+
+  private setState(state: ServiceState): void {
+    this.state = state;
+    this.opts.onChange();
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * What `up` still waits for, as pure functions of the state file and /health probes,
+ * and the progress events it emits as things become ready.
+ */
+import { SERVICE_NAMES, type ProgressEvent, type ServiceName } from '../types.js';
+import type { HealthProbe } from './health.js';
+import type { LocalState } from './state.js';
+
+export interface Pending {
+  what: string;
+  why: string;
+}
+
+/** Services that talk to the broker: with a broker present, `up` waits until they are connected. */
+const BROKER_CLIENTS: ServiceName[] = ['order', 'frontend'];
+
+export function pendingItems(state: LocalState, probes: Record<ServiceName, HealthProbe>): Pending[] {
+  const pending: Pending[] = [];
+  if (state.postgres.phase === 'starting') pending.push({ what: 'postgres', why: 'starting' });
+  if (state.broker.phase === 'starting') pending.push({ what: 'broker', why: `${state.broker.kind === 'own' ? 'RabbitMQ node booting' : 'checking'}` });
+  if (state.prometheus.phase === 'starting') pending.push({ what: 'prometheus', why: 'starting' });
+  for (const s of SERVICE_NAMES) {
+    const probe = probes[s];
+    if (probe.health === 'unreachable' || probe.health === 'unavailable') {
+      pending.push({ what: s, why: `${probe.health}${probe.detail ? `: ${probe.detail}` : ''}` });
+    } else if (probe.health === 'degraded' && BROKER_CLIENTS.includes(s)) {
+      if (state.broker.phase === 'running') pending.push({ what: s, why: 'not connected to the broker yet' });
+      if (state.broker.phase === 'starting') pending.push({ what: s, why: 'waiting for the broker' });
+    }
+  }
+  return pending;
+}
+
+export function describeWaiting(pending: Pending[]): string {
+  return pending.map((p) => `${p.what} (${p.why})`).join(', ');
+}
+
+/** What a user should know about a system that is up: a missing broker or Prometheus. */
+export function upWarnings(state: LocalState): string[] {
+  const warnings: string[] = [];
+  const b = state.broker;
+  if (b.phase === 'missing') warnings.push(`no broker: ${b.detail}`);
+  if (b.phase === 'unreachable') warnings.push(`broker ${b.url} does not answer; orders wait in the outbox until it does`);
+  if (b.phase === 'failed') warnings.push(`own RabbitMQ node failed: ${b.error ?? 'see logs/rabbitmq.log'}; orders wait in the outbox`);
+  if (state.prometheus.phase === 'missing') warnings.push('prometheus is not installed: metrics are not scraped (apt-get install prometheus)');
+  if (state.prometheus.phase === 'failed') warnings.push(`prometheus failed: ${state.prometheus.error ?? 'see logs/prometheus.log'}`);
+  return warnings;
+}
+
+type TaskStatus = 'starting' | 'done' | 'skipped' | 'warned';
+
+/** Turns successive (state, probes) snapshots into start/done/skip/warn events, each once. */
+export class UpProgress {
+  private readonly seen = new Map<string, TaskStatus>();
+
+  constructor(private readonly emit: (event: ProgressEvent) => void) {}
+
+  update(state: LocalState, probes: Record<ServiceName, HealthProbe>): void {
+    const pending = new Set(pendingItems(state, probes).map((p) => p.what));
+    const pg = state.postgres;
+    this.set('postgres', pg.phase === 'starting' ? 'starting' : pg.phase === 'running' ? 'done' : 'warned', `127.0.0.1:${pg.port}`, pg.error);
+    const b = state.broker;
+    const brokerStatus: TaskStatus =
+      b.phase === 'starting' ? 'starting' : b.phase === 'running' ? 'done' : b.phase === 'missing' ? 'skipped' : 'warned';
+    this.set('broker', brokerStatus, `${b.kind === 'own' ? `own node ${b.nodeName ?? ''}` : b.kind} ${b.url ?? ''}`.trim(), b.error ?? b.detail);
+    const p = state.prometheus;
+    const promStatus: TaskStatus = p.phase === 'starting' ? 'starting' : p.phase === 'running' ? 'done' : p.phase === 'missing' ? 'skipped' : 'warned';
+    this.set('prometheus', promStatus, p.url ?? '', p.error ?? 'not installed');
+    for (const s of SERVICE_NAMES) {
+      this.set(s, pending.has(s) ? 'starting' : 'done', `${state.services[s].url} ${probes[s].health}`);
+    }
+  }
+
+  private set(task: string, status: TaskStatus, detail: string, problem?: string): void {
+    const before = this.seen.get(task);
+    if (before === status) return;
+    if (before === undefined && status !== 'starting') this.emit({ kind: 'start', task });
+    this.seen.set(task, status);
+    if (status === 'starting') this.emit({ kind: 'start', task });
+    else if (status === 'done') this.emit({ kind: 'done', task, detail });
+    else if (status === 'skipped') this.emit({ kind: 'skip', task, reason: problem ?? 'not available' });
+    else this.emit({ kind: 'warn', task, message: problem ?? 'failed' });
+  }
+}

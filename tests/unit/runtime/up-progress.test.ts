@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { HealthProbe } from '../../../src/runtime/local/health.js';
+import { describeWaiting, pendingItems, UpProgress, upWarnings } from '../../../src/runtime/local/up-progress.js';
+import type { ProgressEvent, ServiceName } from '../../../src/runtime/types.js';
+import { sampleState } from './fixtures.js';
+
+const all = (health: HealthProbe['health'], detail?: string): Record<ServiceName, HealthProbe> => ({
+  catalog: { health, detail },
+  search: { health, detail },
+  order: { health, detail },
+  frontend: { health, detail },
+});
+
+describe('what up still waits for', () => {
+  it('nothing when every service is ok and the dependencies settled', () => {
+    expect(pendingItems(sampleState('/s'), all('ok'))).toEqual([]);
+  });
+
+  it('names dependencies still starting and services not answering', () => {
+    const state = sampleState('/s');
+    state.broker.phase = 'starting';
+    const probes = { ...all('ok'), search: { health: 'unreachable' as const, detail: 'not listening yet' } };
+    const pending = pendingItems(state, probes);
+    expect(describeWaiting(pending)).toBe('broker (RabbitMQ node booting), search (unreachable: not listening yet)');
+  });
+
+  it('waits for broker clients to connect when a broker runs, not when it is missing', () => {
+    const state = sampleState('/s');
+    expect(pendingItems(state, all('degraded')).map((p) => p.what)).toEqual(['order', 'frontend']);
+    state.broker = { kind: 'given', phase: 'unreachable', detail: 'given', url: 'amqp://guest:***@127.0.0.1:1' };
+    expect(pendingItems(state, all('degraded'))).toEqual([]);
+    expect(upWarnings(state)[0]).toContain('amqp://guest:***@127.0.0.1:1 does not answer');
+  });
+
+  it('emits start, then done once per task', () => {
+    const events: ProgressEvent[] = [];
+    const progress = new UpProgress((e) => events.push(e));
+    const state = sampleState('/s');
+    state.postgres.phase = 'starting';
+    progress.update(state, all('unreachable'));
+    state.postgres.phase = 'running';
+    progress.update(state, all('unreachable'));
+    progress.update(state, all('ok'));
+    progress.update(state, all('ok'));
+    const pg = events.filter((e) => e.task === 'postgres').map((e) => e.kind);
+    expect(pg).toEqual(['start', 'done']);
+    expect(events.filter((e) => e.task === 'order').map((e) => e.kind)).toEqual(['start', 'done']);
+  });
+});
