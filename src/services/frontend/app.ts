@@ -68,12 +68,12 @@ export function createFrontendApp(deps: FrontendDeps): ServiceApp {
 }
 
 /**
- * Only PostgreSQL is critical: without the broker the live feed stalls and without an
+ * Only PostgreSQL is critical: without RabbitMQ the live feed stalls and without an
  * upstream one feature fails, but the page and the other features still work.
  */
 function healthChecks(deps: FrontendDeps): HealthCheck[] {
   const checks: HealthCheck[] = [{ name: 'postgres', check: () => pingDatabase(deps.pool) }];
-  if (deps.brokerCheck) checks.push({ name: 'broker', critical: false, check: deps.brokerCheck });
+  if (deps.brokerCheck) checks.push({ name: 'rabbitmq', critical: false, check: deps.brokerCheck });
   for (const name of UPSTREAMS) checks.push({ name, critical: false, check: () => deps.gateway.ping(name) });
   return checks;
 }

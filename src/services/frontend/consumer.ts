@@ -67,6 +67,8 @@ export async function startOrderConsumer(opts: OrderConsumerOptions): Promise<Or
     wakeRetries: new AbortController(),
     inFlight: new Set(),
   };
+  // Zero-valued series from the start, so rate() over each outcome works before the first one.
+  for (const outcome of ['consumed', 'duplicate', 'poison']) state.outcomes.inc({ outcome }, 0);
   const broker = await connectBroker(opts.amqpUrl, opts.logger, (model) => attachConsumer(state, model));
   return {
     broker,

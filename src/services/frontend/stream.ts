@@ -25,6 +25,36 @@ const RECONNECT_HINT_MS = 3_000;
  */
 export function orderStreamHandler(opts: OrderStreamOptions): RequestHandler {
   return async (req, res) => {
+    const stream = new EventStream(res, opts.heartbeatMs);
+    let replaying = true;
+    const held: FeedOrder[] = [];
+    const unsubscribe = opts.feed.subscribe({
+      onOrder: (order) => (replaying ? held.push(order) : stream.sendOrder(order)),
+      onClose: () => stream.end(),
+    });
+    stream.onEnd(unsubscribe);
+    if (stream.ended) return;
+
+    const history = await loadHistory(opts, headerValue(req.headers['last-event-id']));
+    if (stream.ended) return;
+    const sent = new Set(history.map((o) => o.messageId));
+    for (const order of history) stream.sendOrder(order);
+    for (const order of held) if (!sent.has(order.messageId)) stream.sendOrder(order);
+    held.length = 0;
+    replaying = false;
+  };
+}
+
+/** One open text/event-stream response: headers, heartbeats, and an end that runs once. */
+class EventStream {
+  ended = false;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly endHooks: Array<() => void> = [];
+
+  constructor(
+    private readonly res: Response,
+    heartbeatMs: number,
+  ) {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -35,38 +65,37 @@ export function orderStreamHandler(opts: OrderStreamOptions): RequestHandler {
     res.setHeader('Connection', 'close');
     res.flushHeaders();
     res.write(`retry: ${RECONNECT_HINT_MS}\n\n`);
-    if (opts.feed.isClosed) {
-      res.end();
+    this.heartbeat = setInterval(() => this.write(': heartbeat\n\n'), heartbeatMs);
+    this.heartbeat.unref();
+    res.once('close', () => this.end());
+    res.on('error', () => this.end());
+  }
+
+  onEnd(hook: () => void): void {
+    if (this.ended) hook();
+    else this.endHooks.push(hook);
+  }
+
+  sendOrder(order: FeedOrder): void {
+    this.write(`id: ${order.messageId}\nevent: order\ndata: ${JSON.stringify(order)}\n\n`);
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearInterval(this.heartbeat);
+    for (const hook of this.endHooks) hook();
+    if (!this.res.writableEnded) this.res.end();
+  }
+
+  private write(text: string): void {
+    if (this.ended) return;
+    if (this.res.writableLength > MAX_BUFFERED_BYTES) {
+      this.end();
       return;
     }
-
-    let replaying = true;
-    const held: FeedOrder[] = [];
-    let unsubscribe = () => {};
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      clearInterval(heartbeat);
-      unsubscribe();
-      res.end();
-    };
-    unsubscribe = opts.feed.subscribe({
-      onOrder: (order) => (replaying ? held.push(order) : writeOrder(res, order, end)),
-      onClose: end,
-    });
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), opts.heartbeatMs);
-    heartbeat.unref();
-    res.once('close', end);
-
-    const history = await loadHistory(opts, headerValue(req.headers['last-event-id']));
-    if (ended) return;
-    const sent = new Set(history.map((o) => o.messageId));
-    for (const order of history) writeOrder(res, order, end);
-    for (const order of held) if (!sent.has(order.messageId)) writeOrder(res, order, end);
-    held.length = 0;
-    replaying = false;
-  };
+    this.res.write(text);
+  }
 }
 
 /** Newest orders oldest-first, or what a reconnecting client missed since Last-Event-ID. */
@@ -82,14 +111,6 @@ async function loadHistory(opts: OrderStreamOptions, lastEventId: string | undef
     opts.logger.warn({ err: (err as Error).message }, 'order stream: cannot load history');
     return [];
   }
-}
-
-function writeOrder(res: Response, order: FeedOrder, end: () => void): void {
-  if (res.writableLength > MAX_BUFFERED_BYTES) {
-    end();
-    return;
-  }
-  res.write(`id: ${order.messageId}\nevent: order\ndata: ${JSON.stringify(order)}\n\n`);
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -56,6 +56,8 @@ describe('frontend order consumer and live feed', () => {
   afterAll(async () => {
     await consumer?.close();
     feed.close();
+    // fetch() opens a spare socket after an aborted stream; it would hold close() for seconds.
+    server?.server.closeAllConnections();
     await server?.close();
     if (connection) {
       await deleteQueues(connection, queues);

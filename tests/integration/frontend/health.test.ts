@@ -32,7 +32,7 @@ describe('frontend health', () => {
     const app = frontendWith(db.pool, { catalog: live.url, search: live.url, order: live.url }, async () => {});
     const res = await request(app).get('/health').expect(200);
     expect(res.body.status).toBe('ok');
-    expect(Object.keys(res.body.checks).sort()).toEqual(['broker', 'catalog', 'order', 'postgres', 'search']);
+    expect(Object.keys(res.body.checks).sort()).toEqual(['catalog', 'order', 'postgres', 'rabbitmq', 'search']);
   });
 
   it('answers 503 naming postgres when the database is unreachable', async () => {
@@ -56,7 +56,7 @@ describe('frontend health', () => {
     expect(res.body.status).toBe('degraded');
     expect(res.body.checks.postgres).toEqual({ ok: true, critical: true });
     expect(res.body.checks.search).toEqual({ ok: true, critical: false });
-    expect(res.body.checks.broker).toMatchObject({ ok: false, critical: false, error: 'broker unreachable: connect ECONNREFUSED' });
+    expect(res.body.checks.rabbitmq).toMatchObject({ ok: false, critical: false, error: 'broker unreachable: connect ECONNREFUSED' });
     expect(res.body.checks.catalog).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/^catalog service is unavailable/) });
     expect(res.body.checks.order.ok).toBe(false);
   });
