@@ -30,7 +30,14 @@ export async function listen(app: Express, port: number, host: string): Promise<
     port: boundPort,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
+        // Keep-alive connections that go idle only after their in-flight request ends
+        // would hold close() open until keepAliveTimeout; sweep them as they go idle.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.close((err) => {
+          clearInterval(sweep);
+          if (err) reject(err);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };
