@@ -1,4 +1,42 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+import type { Plugin } from 'esbuild';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * src/cli/version.ts reads package.json through createRequire, which wakes the CommonJS
+ * loader on every start (several ms of `ecom --version`); the build writes the value in.
+ */
+const versionAtBuildTime: Plugin = {
+  name: 'version-at-build-time',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]cli[\\/]version\.ts$/ }, () => ({
+      contents: `export const VERSION: string = ${JSON.stringify(PACKAGE_VERSION)};`,
+      loader: 'ts',
+    }));
+  },
+};
+
+/**
+ * commander is bundled into dist/cli/main.js (`noExternal`) so `ecom --help` loads one
+ * file instead of resolving a package and its five CommonJS modules. Its `require`s of
+ * Node built-ins cannot run in an ESM bundle, so they become `process.getBuiltinModule`
+ * (Node ≥ 20.16; we need ≥ 20.19), for commander's files only.
+ */
+const builtinsForBundledCommonJs: Plugin = {
+  name: 'builtins-for-bundled-commonjs',
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) => {
+      if (args.kind !== 'require-call' || !/[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)) return undefined;
+      return { path: args.path, namespace: 'builtin-for-cjs' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'builtin-for-cjs' }, (args) => ({
+      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 /**
  * One ESM build: the CLI and each service's entry point. Splitting shares the
@@ -22,4 +60,9 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   skipNodeModulesBundle: true,
+  // Built-ins pass tsup's external plugin so the plugin below sees commander's; every
+  // other importer still gets them as plain external imports from esbuild.
+  noExternal: ['commander', /^node:/],
+  removeNodeProtocol: false,
+  esbuildPlugins: [builtinsForBundledCommonJs, versionAtBuildTime],
 });

@@ -4,6 +4,7 @@
  * JSON document on stdout. Human text always goes to stderr so stdout stays pipeable.
  */
 import type { ProgressEvent } from '../runtime/types.js';
+import { NO_PAINT, TaskBoard, loadPaint, type Paint } from './render.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json';
 
@@ -11,13 +12,19 @@ export interface Output {
   readonly mode: OutputMode;
   /** Whether ANSI colour may be used on stderr/stdout. */
   readonly color: boolean;
-  /** Progress of a long operation. */
+  /** Progress of a long operation: a live task board on a TTY, timestamped lines otherwise. */
   progress(event: ProgressEvent): void;
   /** A human line on stderr (timestamped in plain mode). */
   info(message: string): void;
   warn(message: string): void;
-  /** The command's result on stdout: text for humans, or the JSON document in json mode. */
+  /** The command's result on stdout: text for humans, or the JSON document in json mode. Once. */
   result(human: string, json: unknown): void;
+  /** One line of a streamed result (log lines) on stdout; on stderr in json mode. */
+  print(line: string): void;
+  /** Stops the live board, leaving its last state on screen unless `clear`. Idempotent. */
+  endProgress(options?: { clear?: boolean }): void;
+  /** Colour functions for this output (identity functions when colour is off). */
+  paint(): Promise<Paint>;
 }
 
 export interface OutputEnv {
@@ -25,7 +32,7 @@ export interface OutputEnv {
   isTTY?: boolean;
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream & { columns?: number };
   now?: () => Date;
 }
 
@@ -33,8 +40,25 @@ export function detectMode(opts: OutputEnv): OutputMode {
   if (opts.json) return 'json';
   const env = opts.env ?? process.env;
   const isTTY = opts.isTTY ?? Boolean(process.stderr.isTTY);
-  if (!isTTY || isTrue(env.CI) || env.TERM === 'dumb') return 'plain';
+  if (!isTTY || isTrue(env.CI) || env.TERM === 'dumb' || noColor(env)) return 'plain';
   return 'tty';
+}
+
+/**
+ * NO_COLOR (any non-empty value) always wins; FORCE_COLOR=1..3 turns colour on even
+ * off a TTY, FORCE_COLOR=0 turns it off on one. The JSON document never has colour.
+ */
+export function detectColor(mode: OutputMode, env: NodeJS.ProcessEnv): boolean {
+  if (mode === 'json' || noColor(env)) return false;
+  const forced = env.FORCE_COLOR;
+  if (forced !== undefined && forced !== '') {
+    return forced === 'true' || (Number(forced) >= 1 && Number(forced) <= 3);
+  }
+  return mode === 'tty';
+}
+
+function noColor(env: NodeJS.ProcessEnv): boolean {
+  return env.NO_COLOR !== undefined && env.NO_COLOR !== '';
 }
 
 function isTrue(value: string | undefined): boolean {
@@ -47,21 +71,55 @@ export function createOutput(opts: OutputEnv = {}): Output {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
   const now = opts.now ?? (() => new Date());
-  const color = mode === 'tty' && !env.NO_COLOR;
-  const line = (text: string) => {
-    const stamp = mode === 'tty' ? '' : `${now().toISOString()} `;
-    stderr.write(`${stamp}${text}\n`);
+  const color = detectColor(mode, env);
+
+  let loadedPaint: Paint | undefined;
+  let paintPromise: Promise<Paint> | undefined;
+  const paint = () => {
+    paintPromise ??= loadPaint(color, env).then((p) => (loadedPaint = p));
+    return paintPromise;
   };
+  if (color) void paint();
+
+  let board: TaskBoard | undefined;
+  let resultWritten = false;
+  const line = (text: string) => {
+    if (mode === 'tty') {
+      if (board) board.print(text);
+      else stderr.write(`${text}\n`);
+      return;
+    }
+    stderr.write(`${now().toISOString()} ${text}\n`);
+  };
+  const endProgress = (options?: { clear?: boolean }) => {
+    board?.end(options);
+    board = undefined;
+  };
+
   return {
     mode,
     color,
-    progress: (event) => line(describeProgress(event)),
-    info: (message) => line(message),
-    warn: (message) => line(`warning: ${message}`),
-    result: (human, json) => {
-      if (mode === 'json') stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-      else if (human !== '') stdout.write(human.endsWith('\n') ? human : `${human}\n`);
+    progress: (event) => {
+      if (mode !== 'tty') return line(describeProgress(event));
+      board ??= new TaskBoard(stderr, color);
+      board.update(event);
     },
+    info: (message) => line(message),
+    warn: (message) => line(`${(loadedPaint ?? NO_PAINT).warn('warning:')} ${message}`),
+    result: (human, json) => {
+      if (mode === 'json') {
+        // One document per run: a second one would make stdout unparseable.
+        if (resultWritten) throw new Error('output.result() called twice in json mode');
+        resultWritten = true;
+        stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        return;
+      }
+      endProgress();
+      if (human !== '') stdout.write(human.endsWith('\n') ? human : `${human}\n`);
+    },
+    print: (text) => (mode === 'json' ? stderr : stdout).write(`${text}\n`),
+    endProgress,
+    paint,
   };
 }
 

@@ -1,0 +1,242 @@
+/**
+ * Rendering helpers shared by the commands: colour (chalk, loaded only when colour is
+ * on), tables whose columns line up whatever the colouring, and the live task board a
+ * TTY gets for progress. Nothing here is imported eagerly by main.ts.
+ */
+import type { ProgressEvent } from '../runtime/types.js';
+
+export interface Paint {
+  ok(text: string): string;
+  fail(text: string): string;
+  warn(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+  accent(text: string): string;
+  /** A colour of its own per name, stable across runs (service prefixes in merged logs). */
+  keyed(key: string, text: string): string;
+}
+
+const identity = (text: string) => text;
+export const NO_PAINT: Paint = {
+  ok: identity,
+  fail: identity,
+  warn: identity,
+  dim: identity,
+  bold: identity,
+  accent: identity,
+  keyed: (_key, text) => text,
+};
+
+/** Colour functions; chalk is imported only when colour is on. */
+export async function loadPaint(color: boolean, env: NodeJS.ProcessEnv = process.env): Promise<Paint> {
+  if (!color) return NO_PAINT;
+  const { Chalk } = await import('chalk');
+  const forced = Number(env.FORCE_COLOR);
+  const chalk = new Chalk({ level: forced >= 1 && forced <= 3 ? (forced as 1 | 2 | 3) : 1 });
+  const keyedColors = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.blue, chalk.green, chalk.red];
+  return {
+    ok: chalk.green,
+    fail: chalk.red,
+    warn: chalk.yellow,
+    dim: chalk.dim,
+    bold: chalk.bold,
+    accent: chalk.cyan,
+    keyed: (key, text) => keyedColors[hash(key) % keyedColors.length]!(text),
+  };
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+export function stripAnsi(text: string): string {
+  return text.replace(ANSI, '');
+}
+
+/** Width on screen: no escape codes, one column per code point. */
+export function visibleWidth(text: string): number {
+  return [...stripAnsi(text)].length;
+}
+
+export interface TableOptions {
+  header?: string[];
+  /** Applied to the header cells (after padding, so alignment is kept). */
+  headerStyle?: (text: string) => string;
+  gap?: number;
+}
+
+/** Rows of cells (which may already be coloured) as aligned columns; no trailing spaces. */
+export function formatTable(rows: string[][], options: TableOptions = {}): string {
+  const all = options.header ? [options.header, ...rows] : rows;
+  const columns = Math.max(0, ...all.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, c) => Math.max(0, ...all.map((r) => visibleWidth(r[c] ?? ''))));
+  const gap = ' '.repeat(options.gap ?? 2);
+  const line = (row: string[], style: (t: string) => string = identity) =>
+    row
+      .map((cell, c) => (c === row.length - 1 ? style(cell) : style(cell) + ' '.repeat(widths[c]! - visibleWidth(cell))))
+      .join(gap)
+      .trimEnd();
+  const out = rows.map((r) => line(r));
+  if (options.header) out.unshift(line(options.header, options.headerStyle));
+  return out.join('\n');
+}
+
+/** `850 ms`, `3.2 s`, `2 m 5 s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} m ${Math.round((ms % 60_000) / 1_000)} s`;
+}
+
+type TaskState = 'running' | 'waiting' | 'done' | 'skip' | 'warn';
+interface TaskLine {
+  title: string;
+  state: TaskState;
+  note?: string;
+}
+
+const FALLBACK_ICONS: Record<Exclude<TaskState, 'running' | 'waiting'>, string> = { done: '✔', skip: '↓', warn: '⚠' };
+const SPIN_INTERVAL_MS = 80;
+
+/**
+ * The live progress of a TTY: one line per task with its state, redrawn in place.
+ * Events arrive synchronously while listr2 (spinner frames, figures) and chalk load
+ * in the background, so the board keeps its state first and draws once they are in.
+ */
+export class TaskBoard {
+  private readonly tasks = new Map<string, TaskLine>();
+  private drawnLines = 0;
+  private paint: Paint = NO_PAINT;
+  private spinner: { spin(): void; fetch(): string } | undefined;
+  private icons: Record<string, string> = FALLBACK_ICONS;
+  private timer: NodeJS.Timeout | undefined;
+  private loaded = false;
+  private ended = false;
+  private readonly onExit = () => this.end();
+
+  constructor(
+    private readonly stream: NodeJS.WritableStream & { columns?: number },
+    private readonly color: boolean,
+  ) {
+    process.once('exit', this.onExit);
+    void this.load();
+  }
+
+  private async load(): Promise<void> {
+    try {
+      const [{ Spinner, figures }, paint] = await Promise.all([import('listr2'), loadPaint(this.color)]);
+      this.paint = paint;
+      this.spinner = new Spinner();
+      this.icons = { done: figures.tick, skip: figures.arrowDown, warn: figures.warning };
+    } catch {
+      // Drawing with the fallback frames is still better than no progress at all.
+    }
+    this.loaded = true;
+    if (this.ended) return;
+    this.timer = setInterval(() => {
+      this.spinner?.spin();
+      this.draw();
+    }, SPIN_INTERVAL_MS);
+    // Never keep the process alive just to animate.
+    this.timer.unref();
+    this.draw();
+  }
+
+  update(event: ProgressEvent): void {
+    if (this.ended) return;
+    const line = this.tasks.get(event.task) ?? { title: event.task, state: 'running' };
+    switch (event.kind) {
+      case 'start':
+        Object.assign(line, { state: 'running', note: undefined });
+        break;
+      case 'waiting':
+        Object.assign(line, { state: 'waiting', note: event.reason });
+        break;
+      case 'done':
+        Object.assign(line, { state: 'done', note: event.detail });
+        break;
+      case 'skip':
+        Object.assign(line, { state: 'skip', note: event.reason });
+        break;
+      case 'warn':
+        Object.assign(line, { state: 'warn', note: event.message });
+        break;
+    }
+    this.tasks.set(event.task, line);
+    this.draw();
+  }
+
+  /** Prints a message above the board and redraws the board below it. */
+  print(text: string): void {
+    if (this.ended) {
+      this.stream.write(`${text}\n`);
+      return;
+    }
+    this.erase();
+    this.stream.write(`${text}\n`);
+    this.draw();
+  }
+
+  /** Stops animating and leaves the final state on screen (or removes it with clear). */
+  end(options: { clear?: boolean } = {}): void {
+    if (this.ended) return;
+    this.ended = true;
+    process.removeListener('exit', this.onExit);
+    if (this.timer) clearInterval(this.timer);
+    this.erase();
+    if (!options.clear) this.stream.write(this.renderLines().map((l) => `${l}\n`).join(''));
+  }
+
+  private erase(): void {
+    // Cursor to the start of the first drawn line, then clear to the end of screen.
+    if (this.drawnLines > 0) this.stream.write(`\u001b[${this.drawnLines}F\u001b[J`);
+    this.drawnLines = 0;
+  }
+
+  private draw(): void {
+    if (!this.loaded || this.ended || this.tasks.size === 0) return;
+    const lines = this.renderLines();
+    const moveUp = this.drawnLines > 0 ? `\u001b[${this.drawnLines}F\u001b[J` : '';
+    this.stream.write(moveUp + lines.map((l) => `${l}\n`).join(''));
+    this.drawnLines = lines.length;
+  }
+
+  private renderLines(): string[] {
+    // Keep each line inside the terminal width, or wrapping breaks the redraw.
+    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    return [...this.tasks.values()].map((t) => {
+      const oneLine = (text: string) => text.replace(/\s+/g, ' ');
+      const note = t.note ? ` (${oneLine(t.note)})` : '';
+      const plain = truncate(`${oneLine(t.title)}${note}`, width - 2);
+      const title = plain.slice(0, Math.min(plain.length, oneLine(t.title).length));
+      const rest = plain.slice(title.length);
+      return `${this.icon(t.state)} ${title}${this.paint.dim(rest)}`;
+    });
+  }
+
+  private icon(state: TaskState): string {
+    const p = this.paint;
+    switch (state) {
+      case 'running':
+      case 'waiting':
+        return p.accent(this.spinner?.fetch() ?? '…');
+      case 'done':
+        return p.ok(this.icons.done ?? FALLBACK_ICONS.done);
+      case 'skip':
+        return p.dim(this.icons.skip ?? FALLBACK_ICONS.skip);
+      case 'warn':
+        return p.warn(this.icons.warn ?? FALLBACK_ICONS.warn);
+    }
+  }
+}
+
+function truncate(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+}

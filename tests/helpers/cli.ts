@@ -1,0 +1,47 @@
+/**
+ * Runs the real CLI as a child process: the built dist/cli/main.js when it exists,
+ * the TypeScript source through tsx otherwise (while the build cannot complete).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DIST_ENTRY = `${ROOT}dist/cli/main.js`;
+/** By URL, so a child started in a temporary directory still finds tsx. */
+const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunCliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Force the source (tsx) even when dist exists. */
+  source?: boolean;
+}
+
+/** The environment a CI runner would give: no TTY, no colour forcing from the test runner. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.FORCE_COLOR;
+  delete env.NO_COLOR;
+  delete env.ECOM_RUNTIME;
+  return { ...env, ...extra };
+}
+
+export function runCli(args: string[], options: RunCliOptions = {}): CliResult {
+  const useDist = !options.source && existsSync(DIST_ENTRY);
+  const entry = useDist ? [DIST_ENTRY] : ['--import', TSX_LOADER, `${ROOT}src/cli/main.ts`];
+  const result = spawnSync(process.execPath, [...entry, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? cleanEnv(),
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -1,0 +1,57 @@
+/**
+ * Bad usage as a user sees it: the real CLI as a child process, exit code 2, one line
+ * of what is wrong plus one line of what to do, never a stack trace.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../../helpers/cli.js';
+
+const HINT = '  hint: run `ecom --help` (or `ecom <command> --help`) for usage';
+
+function expectUsageError(args: string[], message: string | RegExp) {
+  const result = runCli(args);
+  expect(result.status).toBe(2);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(typeof message === 'string' ? new RegExp(`^error: ${escape(message)}$`) : message);
+  expect(lines[1]).toBe(HINT);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  return lines[0]!;
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+describe('bad usage', () => {
+  it('an unknown command exits 2 with one line and a hint', () => {
+    expectUsageError(['nosuch'], "unknown command 'nosuch'");
+  });
+
+  it('an unknown option exits 2', () => {
+    expectUsageError(['doctor', '--bogus'], "unknown option '--bogus'");
+  });
+
+  it('a --timeout that is not a duration exits 2 and shows the accepted forms', () => {
+    expectUsageError(['smoke', '--timeout', 'abc'], /^error: option '--timeout <duration>' argument 'abc' is invalid\. "abc" is not a duration; use e\.g\. 90s, 10m or 1h$/);
+  });
+
+  it('an unknown service for logs exits 2 and lists the valid names', () => {
+    const line = expectUsageError(['logs', 'nosuch'], /unknown service "nosuch"/);
+    expect(line).toContain('valid names: catalog, search, order, frontend');
+  });
+});
+
+describe('help and version', () => {
+  it('--version prints the version and exits 0', () => {
+    const result = runCli(['--version']);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('--help lists every command', () => {
+    const result = runCli(['--help']);
+    expect(result.status).toBe(0);
+    for (const command of ['up', 'status', 'logs', 'smoke', 'down', 'doctor']) expect(result.stdout).toContain(command);
+  });
+});
