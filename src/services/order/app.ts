@@ -5,6 +5,7 @@ import type { HealthCheck } from '../common/health.js';
 import { badRequest, HttpError, notFound, validate } from '../common/http-errors.js';
 import type { Logger } from '../common/logger.js';
 import { IDEMPOTENCY_HEADER, readIdempotencyKey } from './idempotency.js';
+import { DEFAULT_BATCHING, OrderBatcher, type BatchingOptions } from './order-batcher.js';
 import { createOrderMetrics, type OrderMetrics } from './order-metrics.js';
 import { findOrderById } from './orders-repository.js';
 import { placeOrder, storedToView, type PlaceOrderOutcome } from './place-order.js';
@@ -17,6 +18,7 @@ export interface OrderDeps {
   onOrderCreated?: () => void;
   /** The broker check, non-critical: orders are accepted while it is away. */
   extraChecks?: HealthCheck[];
+  batching?: BatchingOptions;
 }
 
 export interface OrderApp extends ServiceApp {
@@ -25,6 +27,8 @@ export interface OrderApp extends ServiceApp {
 
 export function createOrderApp(deps: OrderDeps): OrderApp {
   const { pool } = deps;
+  const batcher = new OrderBatcher(pool, deps.batching ?? DEFAULT_BATCHING);
+  const insert = batcher.insert.bind(batcher);
   let metrics: OrderMetrics | undefined;
   const serviceApp = createServiceApp({
     service: 'order',
@@ -44,7 +48,7 @@ export function createOrderApp(deps: OrderDeps): OrderApp {
       const create = async (req: Request, res: Response) => {
         const idempotencyKey = readIdempotencyKey(req.headers['idempotency-key']);
         const order = validate(orderRequestSchema, req.body, 'order');
-        const outcome = await placeOrder(pool, order, idempotencyKey);
+        const outcome = await placeOrder(pool, order, idempotencyKey, insert);
         if (outcome.kind === 'created') {
           orderMetrics.created.inc();
           deps.onOrderCreated?.();

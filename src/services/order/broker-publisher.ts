@@ -29,7 +29,8 @@ export async function connectOrderPublisher(url: string, queues: OrderQueues, lo
   let model: ChannelModel | undefined;
   let closing = false;
   // mandatory + this set: a message the broker could not route (queue deleted at run
-  // time) comes back before its confirm, so the batch fails instead of vanishing.
+  // time) comes back before its confirm, so its batch fails instead of vanishing.
+  // Keyed by message id because two relay lanes may have batches in flight.
   const returned = new Set<string>();
 
   const link: BrokerLink = await connectBroker(url, logger, async (m) => {
@@ -63,7 +64,6 @@ export async function connectOrderPublisher(url: string, queues: OrderQueues, lo
     publishBatch: async (messages: OutboxMessage[]) => {
       const ch = channel;
       if (!ch) throw new Error(`broker unreachable: ${link.lastError ?? 'no channel'}`);
-      returned.clear();
       for (const m of messages) {
         ch.publish('', queues.orders, m.body, {
           persistent: true,
@@ -79,10 +79,12 @@ export async function connectOrderPublisher(url: string, queues: OrderQueues, lo
         if (channel === ch && !closing) void model?.close().catch(() => {});
         throw err;
       }
-      if (returned.size > 0) {
+      // Returns come before their confirms, so by now every one of this batch is known.
+      const unroutable = messages.filter((m) => returned.delete(m.orderId)).length;
+      if (unroutable > 0) {
         // Declare the queue again so the retry of this batch has somewhere to go.
         await assertOrderTopology(ch, queues);
-        throw new Error(`${returned.size} message(s) were unroutable to queue ${queues.orders}; it was re-declared`);
+        throw new Error(`${unroutable} message(s) were unroutable to queue ${queues.orders}; it was re-declared`);
       }
     },
     close: async () => {

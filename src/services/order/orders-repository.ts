@@ -46,58 +46,82 @@ const isoUtc = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-
 const dollars = (cents: string) => `(${cents} / 100.0)::float8`;
 
 /**
- * The whole order transaction in one statement, so one round trip and one implicit
- * transaction: price the lines from `products`, and only when every product exists,
- * insert the order (ON CONFLICT on the idempotency key does nothing), its lines and
- * its outbox row. Prepared by name so PostgreSQL plans it once per connection.
+ * Stores a batch of orders in one statement, so one round trip and one implicit
+ * transaction however many orders it carries: price the lines from `products`, and for
+ * each order whose products all exist insert it (ON CONFLICT on the idempotency key
+ * does nothing), its lines and its outbox row. Each order is all-or-nothing on its own;
+ * one order's unknown product or taken key does not stop the others. One row per
+ * order comes back, in input order. Prepared by name so it is planned once per connection.
  */
-const INSERT_ORDER_SQL = `
-WITH input AS (
-  SELECT t.line::int AS line, t.product_id, t.quantity
-  FROM unnest($4::int[], $5::int[]) WITH ORDINALITY AS t(product_id, quantity, line)
+export const INSERT_ORDERS_SQL = `
+WITH o_in AS (
+  SELECT t.ord::int AS ord, t.id, t.email, t.name, t.key, t.hash
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+    AS t(id, email, name, key, hash, ord)
 ), priced AS (
-  SELECT i.line, i.product_id, i.quantity, p.name, p.price_cents
-  FROM input i JOIN products p ON p.id = i.product_id
+  SELECT l.ord, l.line, l.product_id, l.quantity, p.name, p.price_cents
+  FROM unnest($6::int[], $7::int[], $8::int[], $9::int[]) AS l(ord, line, product_id, quantity)
+  LEFT JOIN products p ON p.id = l.product_id
 ), summary AS (
-  SELECT count(*)::int AS found,
+  SELECT ord, count(price_cents) = count(*) AS complete,
          coalesce(sum(price_cents::bigint * quantity), 0)::bigint AS total_cents,
          jsonb_agg(jsonb_build_object('productId', product_id, 'name', name,
            'unitPrice', ${dollars('price_cents')}, 'quantity', quantity) ORDER BY line) AS items
-  FROM priced
+  FROM priced GROUP BY ord
 ), new_order AS (
   INSERT INTO orders (id, customer_email, customer_name, total_cents, idempotency_key, request_hash)
-  SELECT $1::uuid, $2::text, $3::text, s.total_cents, $6::text, $7::text FROM summary s
-  WHERE s.found = cardinality($4::int[])
+  SELECT o.id, o.email, o.name, s.total_cents, o.key, o.hash
+  FROM o_in o JOIN summary s USING (ord) WHERE s.complete ORDER BY o.ord
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id, created_at, total_cents
 ), message AS (
-  SELECT o.id, jsonb_build_object(
-    'orderId', o.id,
-    'createdAt', ${isoUtc('o.created_at')},
-    'customer', jsonb_build_object('email', $2::text, 'name', $3::text),
+  SELECT o.ord, n.id, jsonb_build_object(
+    'orderId', n.id,
+    'createdAt', ${isoUtc('n.created_at')},
+    'customer', jsonb_build_object('email', o.email, 'name', o.name),
     'items', s.items,
-    'total', ${dollars('o.total_cents')},
+    'total', ${dollars('n.total_cents')},
     'currency', 'USD') AS payload
-  FROM new_order o CROSS JOIN summary s
+  FROM new_order n JOIN o_in o ON o.id = n.id JOIN summary s ON s.ord = o.ord
 ), new_items AS (
   INSERT INTO order_items (order_id, line, product_id, product_name, unit_price_cents, quantity)
-  SELECT o.id, p.line, p.product_id, p.name, p.price_cents, p.quantity
-  FROM new_order o CROSS JOIN priced p
+  SELECT m.id, p.line, p.product_id, p.name, p.price_cents, p.quantity
+  FROM message m JOIN priced p ON p.ord = m.ord
 ), new_outbox AS (
-  INSERT INTO outbox (order_id, payload) SELECT id, payload FROM message
+  INSERT INTO outbox (order_id, payload) SELECT id, payload FROM message ORDER BY ord
 )
-SELECT s.found, m.payload FROM summary s LEFT JOIN message m ON true`;
+SELECT s.complete, m.payload FROM o_in o JOIN summary s USING (ord) LEFT JOIN message m USING (ord) ORDER BY o.ord`;
 
-export async function insertOrder(pool: Pool, order: NewOrder): Promise<InsertResult> {
-  const { rows } = await pool.query<{ found: number; payload: OrderMessage | null }>({
-    name: 'order-insert',
-    text: INSERT_ORDER_SQL,
-    values: [order.id, order.email, order.name, order.productIds, order.quantities, order.idempotencyKey, order.requestHash],
+/** Stores `orders` in one statement; one result per order, in the same order. */
+export async function insertOrders(pool: Pool, orders: NewOrder[]): Promise<InsertResult[]> {
+  const lines = { ord: [] as number[], line: [] as number[], productId: [] as number[], quantity: [] as number[] };
+  orders.forEach((order, index) => {
+    order.productIds.forEach((productId, i) => {
+      lines.ord.push(index + 1);
+      lines.line.push(i + 1);
+      lines.productId.push(productId);
+      lines.quantity.push(order.quantities[i]!);
+    });
   });
-  const row = rows[0]!;
-  if (row.payload) return { kind: 'created', message: row.payload };
-  if (row.found < order.productIds.length) return { kind: 'unknown_products' };
-  return { kind: 'key_taken' };
+  const { rows } = await pool.query<{ complete: boolean; payload: OrderMessage | null }>({
+    name: 'orders-insert',
+    text: INSERT_ORDERS_SQL,
+    values: [
+      orders.map((o) => o.id),
+      orders.map((o) => o.email),
+      orders.map((o) => o.name),
+      orders.map((o) => o.idempotencyKey),
+      orders.map((o) => o.requestHash),
+      lines.ord,
+      lines.line,
+      lines.productId,
+      lines.quantity,
+    ],
+  });
+  return rows.map((row): InsertResult => {
+    if (row.payload) return { kind: 'created', message: row.payload };
+    return row.complete ? { kind: 'key_taken' } : { kind: 'unknown_products' };
+  });
 }
 
 /** Indexes (0-based, as sent) of the lines whose product does not exist. */

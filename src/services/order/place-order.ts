@@ -4,7 +4,9 @@ import { requestHash } from './idempotency.js';
 import {
   findOrderByKey,
   findUnknownProducts,
-  insertOrder,
+  insertOrders,
+  type InsertResult,
+  type NewOrder,
   type OrderMessage,
   type StoredOrder,
 } from './orders-repository.js';
@@ -32,15 +34,23 @@ export type PlaceOrderOutcome =
 // our insert and our read; retrying covers it without looping forever.
 const MAX_ATTEMPTS = 3;
 
+/** Stores one order; the app passes an OrderBatcher's, which shares statements under load. */
+export type InsertOrder = (order: NewOrder) => Promise<InsertResult>;
+
 /**
  * Stores the order with its outbox row, or explains why not. The common case is one
  * statement; the extra reads happen only on the error and replay paths.
  */
-export async function placeOrder(pool: Pool, request: OrderRequest, idempotencyKey?: string): Promise<PlaceOrderOutcome> {
+export async function placeOrder(
+  pool: Pool,
+  request: OrderRequest,
+  idempotencyKey?: string,
+  insert: InsertOrder = async (order) => (await insertOrders(pool, [order]))[0]!,
+): Promise<PlaceOrderOutcome> {
   const hash = idempotencyKey === undefined ? null : requestHash(request);
   const productIds = request.items.map((i) => i.productId);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const result = await insertOrder(pool, {
+    const result = await insert({
       id: randomUUID(),
       email: request.customer.email,
       name: request.customer.name,

@@ -22,12 +22,8 @@ export const orderConfigSchema = baseConfigSchema.extend({
 });
 export type OrderConfig = z.infer<typeof orderConfigSchema>;
 
-// Order commits are short and many: more connections than the default let PostgreSQL
-// group commits; one of them is the relay's.
-const POOL_SIZE = 20;
-
 export async function startOrderService(config: OrderConfig, logger: Logger): Promise<RunningService> {
-  const pool = createPool(config.DATABASE_URL, POOL_SIZE);
+  const pool = createPool(config.DATABASE_URL);
   try {
     await prepareDatabase(pool);
   } catch (err) {

@@ -102,6 +102,29 @@ describe('outbox relay', () => {
     expect(new Set(seen.map((m) => m.properties.messageId)).size).toBe(ORDERS);
   });
 
+  it('drains a backlog with two lanes in flight, each message once', async () => {
+    const q = await freshQueues();
+    const seen = await collect(channel, q.orders);
+    const ORDERS = 1_000;
+    await Promise.all(Array.from({ length: ORDERS }, (_, i) => placeOrder(db.pool, order((i % 14) + 1))));
+    const batches: number[] = [];
+    const relay = new OutboxRelay({
+      pool: db.pool,
+      publisher: await publisher(q),
+      logger,
+      batchSize: 100,
+      pollMs: 60_000,
+      lanes: 2,
+      onBatchPublished: (n) => batches.push(n),
+    });
+    relay.start();
+    await eventually(() => (seen.length >= ORDERS ? true : undefined), 15_000, `${ORDERS} messages`);
+    await relay.close();
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(ORDERS);
+    expect(new Set(seen.map((m) => m.properties.messageId)).size).toBe(ORDERS);
+    expect(seen).toHaveLength(ORDERS);
+  });
+
   it('keeps rows pending when publishing fails, and sends them on the next round', async () => {
     const q = await freshQueues();
     const seen = await collect(channel, q.orders);
