@@ -6,7 +6,7 @@ import { createPool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
 import { listen, type RunningServer, type RunningService } from '../common/server.js';
 import { createOrderApp } from './app.js';
-import { connectOrderPublisher } from './broker-publisher.js';
+import { connectOrderPublisher, type OrderPublisher } from './broker-publisher.js';
 import { OutboxRelay } from './outbox-relay.js';
 
 export const orderConfigSchema = baseConfigSchema.extend({
@@ -30,8 +30,14 @@ export async function startOrderService(config: OrderConfig, logger: Logger): Pr
     await pool.end();
     throw err;
   }
-  // Never throws for a missing broker: orders wait in the outbox until it comes.
-  const publisher = await connectOrderPublisher(config.AMQP_URL, orderQueues(config.ORDERS_QUEUE), logger);
+  let publisher: OrderPublisher;
+  try {
+    // Does not wait for the broker: orders wait in the outbox until it comes.
+    publisher = await connectOrderPublisher(config.AMQP_URL, orderQueues(config.ORDERS_QUEUE), logger);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
   const { app, metrics } = createOrderApp({
     pool,
     logger,
