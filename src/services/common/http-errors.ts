@@ -87,8 +87,37 @@ function toHttpError(err: unknown): HttpError {
     case 'charset.unsupported':
       return new HttpError(415, 'unsupported_media_type', e.message ?? 'unsupported encoding');
   }
+  if (isDependencyOutage(err)) {
+    return new HttpError(503, 'dependency_unavailable', 'a dependency is unavailable; retry shortly');
+  }
   if (e?.status && e.status >= 400 && e.status < 500) {
     return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
   }
   return new HttpError(500, 'internal', 'internal error');
+}
+
+const OUTAGE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now
+  '08000', // connection_exception
+  '08001',
+  '08003',
+  '08006',
+  '53300', // too_many_connections
+]);
+
+/**
+ * A database or network outage is the server's problem but not a bug: 503 tells
+ * clients (and load balancers) to retry, where a 500 would say something broke.
+ */
+function isDependencyOutage(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | undefined;
+  if (e?.code && OUTAGE_CODES.has(e.code)) return true;
+  const message = e?.message ?? '';
+  return /timeout exceeded when trying to connect|Connection terminated|connect ECONNREFUSED/.test(message);
 }
