@@ -12,8 +12,8 @@ export interface Paint {
   dim(text: string): string;
   bold(text: string): string;
   accent(text: string): string;
-  /** A colour of its own per name, stable across runs (service prefixes in merged logs). */
-  keyed(key: string, text: string): string;
+  /** The n-th of a few distinct colours that mean nothing else (service names in merged logs). */
+  nth(index: number, text: string): string;
 }
 
 const identity = (text: string) => text;
@@ -24,7 +24,7 @@ export const NO_PAINT: Paint = {
   dim: identity,
   bold: identity,
   accent: identity,
-  keyed: (_key, text) => text,
+  nth: (_index, text) => text,
 };
 
 /** Colour functions; chalk is imported only when colour is on. */
@@ -33,7 +33,8 @@ export async function loadPaint(color: boolean, env: NodeJS.ProcessEnv = process
   const { Chalk } = await import('chalk');
   const forced = Number(env.FORCE_COLOR);
   const chalk = new Chalk({ level: forced >= 1 && forced <= 3 ? (forced as 1 | 2 | 3) : 1 });
-  const keyedColors = [chalk.cyan, chalk.magenta, chalk.yellow, chalk.blue, chalk.green, chalk.red];
+  // Not red or green: those already say error and ok.
+  const distinct = [chalk.cyan, chalk.magenta, chalk.blue, chalk.yellow];
   return {
     ok: chalk.green,
     fail: chalk.red,
@@ -41,14 +42,8 @@ export async function loadPaint(color: boolean, env: NodeJS.ProcessEnv = process
     dim: chalk.dim,
     bold: chalk.bold,
     accent: chalk.cyan,
-    keyed: (key, text) => keyedColors[hash(key) % keyedColors.length]!(text),
+    nth: (index, text) => distinct[Math.abs(index) % distinct.length]!(text),
   };
-}
-
-function hash(text: string): number {
-  let h = 0;
-  for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
-  return h;
 }
 
 // eslint-disable-next-line no-control-regex
@@ -101,7 +96,7 @@ interface TaskLine {
   note?: string;
 }
 
-const FALLBACK_ICONS: Record<Exclude<TaskState, 'running' | 'waiting'>, string> = { done: '✔', skip: '↓', warn: '⚠' };
+const FALLBACK_ICONS = { done: '✔', skip: '↓', warn: '⚠', unfinished: '◼' };
 const SPIN_INTERVAL_MS = 80;
 
 /**
@@ -118,13 +113,11 @@ export class TaskBoard {
   private timer: NodeJS.Timeout | undefined;
   private loaded = false;
   private ended = false;
-  private readonly onExit = () => this.end();
 
   constructor(
     private readonly stream: NodeJS.WritableStream & { columns?: number },
     private readonly color: boolean,
   ) {
-    process.once('exit', this.onExit);
     void this.load();
   }
 
@@ -133,7 +126,7 @@ export class TaskBoard {
       const [{ Spinner, figures }, paint] = await Promise.all([import('listr2'), loadPaint(this.color)]);
       this.paint = paint;
       this.spinner = new Spinner();
-      this.icons = { done: figures.tick, skip: figures.arrowDown, warn: figures.warning };
+      this.icons = { done: figures.tick, skip: figures.arrowDown, warn: figures.warning, unfinished: figures.squareSmallFilled };
     } catch {
       // Drawing with the fallback frames is still better than no progress at all.
     }
@@ -187,10 +180,10 @@ export class TaskBoard {
   end(options: { clear?: boolean } = {}): void {
     if (this.ended) return;
     this.ended = true;
-    process.removeListener('exit', this.onExit);
     if (this.timer) clearInterval(this.timer);
     this.erase();
-    if (!options.clear) this.stream.write(this.renderLines().map((l) => `${l}\n`).join(''));
+    // A frozen spinner frame would look alive; unfinished tasks get a plain mark.
+    if (!options.clear) this.stream.write(this.renderLines(true).map((l) => `${l}\n`).join(''));
   }
 
   private erase(): void {
@@ -207,25 +200,25 @@ export class TaskBoard {
     this.drawnLines = lines.length;
   }
 
-  private renderLines(): string[] {
+  private renderLines(final = false): string[] {
     // Keep each line inside the terminal width, or wrapping breaks the redraw.
-    const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+    const width = Math.max(20, (this.stream.columns || 80) - 1);
     return [...this.tasks.values()].map((t) => {
       const oneLine = (text: string) => text.replace(/\s+/g, ' ');
       const note = t.note ? ` (${oneLine(t.note)})` : '';
       const plain = truncate(`${oneLine(t.title)}${note}`, width - 2);
       const title = plain.slice(0, Math.min(plain.length, oneLine(t.title).length));
       const rest = plain.slice(title.length);
-      return `${this.icon(t.state)} ${title}${this.paint.dim(rest)}`;
+      return `${this.icon(t.state, final)} ${title}${this.paint.dim(rest)}`;
     });
   }
 
-  private icon(state: TaskState): string {
+  private icon(state: TaskState, final: boolean): string {
     const p = this.paint;
     switch (state) {
       case 'running':
       case 'waiting':
-        return p.accent(this.spinner?.fetch() ?? '…');
+        return final ? p.dim(this.icons.unfinished ?? FALLBACK_ICONS.unfinished) : p.accent(this.spinner?.fetch() ?? '…');
       case 'done':
         return p.ok(this.icons.done ?? FALLBACK_ICONS.done);
       case 'skip':

@@ -72,8 +72,10 @@ const PROBES: Probe[] = [
           },
   },
   { name: 'docker', enables: `a Docker engine: ${KIND_RUNTIME}`, run: probeDocker },
-  ...['kind', 'helm', 'istioctl'].map((name) => ({ name, enables: KIND_RUNTIME, run: versionProbe(name) })),
+  { name: 'kind', enables: KIND_RUNTIME, run: versionProbe('kind') },
   { name: 'kubectl', enables: 'the kind and context runtimes (not yet implemented in this version)', run: versionProbe('kubectl') },
+  { name: 'helm', enables: KIND_RUNTIME, run: versionProbe('helm') },
+  { name: 'istioctl', enables: KIND_RUNTIME, run: versionProbe('istioctl') },
   {
     name: 'rabbitmq-server',
     enables: 'local runtime runs its own broker (without it, orders wait in the outbox unless AMQP_URL names one)',

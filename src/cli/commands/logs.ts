@@ -107,7 +107,7 @@ const HIDDEN_KEYS = new Set(['time', 'level', 'msg', 'service', 'pid', 'hostname
 
 /** `HH:MM:SS service LEVEL msg reqId=… key=val…` from one pino JSON line. */
 export function prettyLine(line: LogLine, paint: Paint): string {
-  const service = paint.keyed(line.service, line.service.padEnd(SERVICE_WIDTH));
+  const service = paint.nth(SERVICE_NAMES.indexOf(line.service), line.service.padEnd(SERVICE_WIDTH));
   const record = parseRecord(line.line);
   if (!record) return `${clock(line.time)} ${service} ${line.line}`;
   const time = clock(parseTime(record.time) ?? line.time);

@@ -3,7 +3,7 @@
  * of what is wrong plus one line of what to do, never a stack trace.
  */
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
+import { cleanEnv, runCli } from '../../helpers/cli.js';
 
 const HINT = '  hint: run `ecom --help` (or `ecom <command> --help`) for usage';
 
@@ -53,5 +53,20 @@ describe('help and version', () => {
     const result = runCli(['--help']);
     expect(result.status).toBe(0);
     for (const command of ['up', 'status', 'logs', 'smoke', 'down', 'doctor']) expect(result.stdout).toContain(command);
+  });
+});
+
+describe('output modes as a process', () => {
+  it('--json prints exactly one JSON document on stdout', () => {
+    const result = runCli(['doctor', '--json']);
+    expect([0, 3]).toContain(result.status);
+    const doc = JSON.parse(result.stdout) as { tools: unknown[] };
+    expect(doc.tools.length).toBeGreaterThan(0);
+  });
+
+  it('NO_COLOR wins over FORCE_COLOR: no escape codes anywhere', () => {
+    const result = runCli(['doctor'], { env: cleanEnv({ NO_COLOR: '1', FORCE_COLOR: '1' }) });
+    expect(result.stdout).toContain('TOOL');
+    expect(result.stdout + result.stderr).not.toContain('\u001b[');
   });
 });

@@ -96,6 +96,7 @@ describe('tty mode', () => {
     output.progress({ kind: 'start', task: 'broker' });
     output.progress({ kind: 'done', task: 'postgres', detail: 'port 54321' });
     output.progress({ kind: 'skip', task: 'prometheus', reason: 'not installed' });
+    output.progress({ kind: 'waiting', task: 'up', reason: 'order' });
     await vi.waitFor(() => expect(stripAnsi(err.text())).toContain('✔ postgres (port 54321)'));
     output.info('a message above the board');
     output.progress({ kind: 'warn', task: 'broker', message: 'none found; orders wait in the outbox' });
@@ -105,6 +106,8 @@ describe('tty mode', () => {
     expect(lastFrame).toContain('✔ postgres (port 54321)');
     expect(lastFrame).toContain('⚠ broker (none found; orders wait in the outbox)');
     expect(lastFrame).toContain('↓ prometheus (not installed)');
+    // Never finished: a plain mark, not a frozen spinner frame.
+    expect(lastFrame).toContain('◼ up (order)');
     expect(err.text()).toContain(ANSI);
     expect(out.text()).toBe('URLs\n');
   });
