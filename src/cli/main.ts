@@ -135,7 +135,8 @@ function report(err: unknown): number {
   if (err instanceof CommanderError) {
     // --help and --version end here too, with exit code 0.
     if (err.exitCode === 0) return ExitCode.ok;
-    const message = err.message.replace(/^error: /, '');
+    // Commander puts its "(Did you mean …?)" on a line of its own; keep errors to one line.
+    const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
     return printError(new UsageError(message, 'run `ecom --help` (or `ecom <command> --help`) for usage'));
   }
   if (err instanceof EcomError) return printError(err);
