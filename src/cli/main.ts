@@ -34,11 +34,10 @@ program
   .command('up')
   .description('start the whole system and wait until every service is healthy')
   .addOption(new Option('--runtime <name>', 'where to run it').choices(['local']).env('ECOM_RUNTIME'))
-  .option('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', parseDuration, parseDuration('5m'))
+  .addOption(durationOption('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', '5m'))
   .option('--port-offset <n>', 'add n to every service port (5001-5004 by default)', parsePortOffset, 0)
   .option('--amqp-url <url>', 'use this RabbitMQ instead of starting one (also AMQP_URL)')
   .option('--json', 'print the result as JSON on stdout', false)
-  .option('-d, --detach', 'return once healthy (the default; the supervisor keeps running)', true)
   .action(async (opts) => {
     const { runUp } = await import('./commands/up.js');
     await exitWith(runUp({ ...globals(), ...opts }));
@@ -71,7 +70,7 @@ program
   .description('check that the running system works end to end')
   .option('--json', 'print the results as JSON on stdout', false)
   .option('--junit <file>', 'also write a JUnit XML report to this file')
-  .option('--timeout <duration>', 'deadline for the whole suite', parseDuration, parseDuration('60s'))
+  .addOption(durationOption('--timeout <duration>', 'deadline for the whole suite', '60s'))
   .action(async (opts) => {
     const { runSmoke } = await import('./commands/smoke.js');
     await exitWith(runSmoke({ ...globals(), ...opts }));
@@ -95,6 +94,11 @@ program
     const { runDoctor } = await import('./commands/doctor.js');
     await exitWith(runDoctor({ ...globals(), ...opts }));
   });
+
+/** A duration option whose help shows the default as written ("5m"), not in milliseconds. */
+function durationOption(flags: string, description: string, fallback: string): Option {
+  return new Option(flags, description).argParser(parseDuration).default(parseDuration(fallback), fallback);
+}
 
 /** `90s`, `10m`, `1h`, `500ms` or plain seconds → milliseconds. */
 export function parseDuration(value: string): number {
