@@ -4,7 +4,8 @@
  * already answering on 127.0.0.1:5672; else none (orders wait in the outbox).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BrokerKind, OwnedProcess } from './state.js';
 import { childPids, commandLine } from './proc.js';
 import { LOCAL_BROKER_URL, amqpUrlFor, prepareRabbitNode, rabbitEnv, waitForAmqp, type RabbitNodePlan } from './rabbitmq.js';
@@ -35,6 +36,16 @@ export async function chooseBroker(inputs: BrokerInputs, ownUrl: () => string): 
 }
 
 export const RABBIT_BOOT_TIMEOUT_MS = 90_000;
+/** RabbitMQ 3.x logs this when the core boot steps begin, about a second before its listeners open. */
+export const RABBIT_LATE_BOOT_MARK = 'Running boot step pre_boot';
+
+function logShows(file: string, text: string): boolean {
+  try {
+    return readFileSync(file, 'utf8').includes(text);
+  } catch {
+    return false;
+  }
+}
 
 /** A RabbitMQ node of our own, run through the rabbitmq-server script (which forwards SIGTERM to the VM). */
 export class OwnRabbitNode {
@@ -87,6 +98,21 @@ export class OwnRabbitNode {
   /** True once an AMQP handshake with our credentials succeeds; false if the node died or time ran out. */
   ready(deadline: number): Promise<boolean> {
     return waitForAmqp(this.url, deadline, () => !this.exitedEarly);
+  }
+
+  /**
+   * Resolves about a second before the node accepts connections: when its log shows
+   * the last stretch of the boot (RABBIT_LATE_BOOT_MARK), or when `settled` does.
+   * Only a hint for when to start clients; readiness is still `ready()`.
+   */
+  async nearlyReady(settled: Promise<unknown>): Promise<void> {
+    let done = false;
+    void settled.finally(() => (done = true));
+    const logFile = join(this.plan.dir, 'log', `${this.plan.nodeName}.log`);
+    while (!done && !this.exitedEarly) {
+      if (logShows(logFile, RABBIT_LATE_BOOT_MARK)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** SIGTERM to the script (graceful node stop), SIGKILL to script and VM after `graceMs`. */

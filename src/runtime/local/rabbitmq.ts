@@ -98,7 +98,7 @@ export async function amqpAnswers(url: string, timeoutMs: number): Promise<boole
 export async function waitForAmqp(url: string, deadline: number, isAlive: () => boolean): Promise<boolean> {
   while (Date.now() < deadline && isAlive()) {
     if (await amqpAnswers(url, 1_000)) return true;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 100));
   }
   return false;
 }

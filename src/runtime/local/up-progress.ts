@@ -21,7 +21,10 @@ export function pendingItems(state: LocalState, probes: Record<ServiceName, Heal
   if (state.prometheus.phase === 'starting') pending.push({ what: 'prometheus', why: 'starting' });
   for (const s of SERVICE_NAMES) {
     const probe = probes[s];
-    if (probe.health === 'unreachable' || probe.health === 'unavailable') {
+    const notStarted = !state.services[s].process;
+    if (notStarted && state.broker.phase === 'starting' && BROKER_CLIENTS.includes(s)) {
+      pending.push({ what: s, why: 'starts when the broker answers' });
+    } else if (probe.health === 'unreachable' || probe.health === 'unavailable') {
       pending.push({ what: s, why: `${probe.health}${probe.detail ? `: ${probe.detail}` : ''}` });
     } else if (probe.health === 'degraded' && BROKER_CLIENTS.includes(s)) {
       if (state.broker.phase === 'running') pending.push({ what: s, why: 'not connected to the broker yet' });
@@ -62,7 +65,8 @@ export class UpProgress {
     const b = state.broker;
     const brokerStatus: TaskStatus =
       b.phase === 'starting' ? 'starting' : b.phase === 'running' ? 'done' : b.phase === 'missing' ? 'skipped' : 'warned';
-    this.set('broker', brokerStatus, `${b.kind === 'own' ? `own node ${b.nodeName ?? ''}` : b.kind} ${b.url ?? ''}`.trim(), b.error ?? b.detail);
+    const brokerProblem = b.phase === 'unreachable' ? `${b.url} does not answer; orders wait in the outbox` : (b.error ?? b.detail);
+    this.set('broker', brokerStatus, `${b.kind === 'own' ? `own node ${b.nodeName ?? ''}` : b.kind} ${b.url ?? ''}`.trim(), brokerProblem);
     const p = state.prometheus;
     const promStatus: TaskStatus = p.phase === 'starting' ? 'starting' : p.phase === 'running' ? 'done' : p.phase === 'missing' ? 'skipped' : 'warned';
     this.set('prometheus', promStatus, p.url ?? '', p.error ?? 'not installed');

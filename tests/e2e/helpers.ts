@@ -1,0 +1,178 @@
+/**
+ * The e2e harness: the real CLI (bin/ecom.js → dist) as a child process, each test
+ * with its own ECOM_HOME and port offset, every wait bounded.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'ecom.js');
+const BUILT = ['dist/cli/main.js', 'dist/runtime/local/supervisor.js', ...['catalog', 'search', 'order', 'frontend'].map((s) => `dist/services/${s}/main.js`)];
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Builds dist once per run (serialised across test files by a lock directory) unless it is current. */
+export function ensureBuilt(): void {
+  const lock = join(tmpdir(), 'ecom-e2e-build.lock');
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 2 minutes; remove it if stale`);
+      spawnSync('sleep', ['0.2']);
+    }
+  }
+  try {
+    if (isCurrent()) return;
+    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+/** dist exists and is newer than every source file. */
+function isCurrent(): boolean {
+  if (!BUILT.every((f) => existsSync(join(ROOT, f)))) return false;
+  const built = Math.min(...BUILT.map((f) => statSync(join(ROOT, f)).mtimeMs));
+  return newestMtime(join(ROOT, 'src')) <= built;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+export function newHome(): string {
+  return mkdtempSync(join(tmpdir(), 'ecom-e2e-'));
+}
+
+/** The environment of a CI runner, pointed at this test's state directory. */
+export function ciEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ECOM_HOME: home, CI: 'true' };
+  for (const k of ['FORCE_COLOR', 'NO_COLOR', 'ECOM_RUNTIME', 'AMQP_URL', 'DATABASE_URL', 'PORT']) delete env[k];
+  return env;
+}
+
+/** Runs `ecom <args>`; SIGKILLs it after `timeoutMs` (then code is null). */
+export function ecom(home: string, args: string[], timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A port offset in 20000-27000 (service ports below the kernel's ephemeral range)
+ * whose four service ports are free now.
+ */
+export async function freeOffset(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const offset = 20_000 + 10 * Math.floor(Math.random() * 700);
+    const free = await Promise.all([1, 2, 3, 4].map((n) => portIsFree(5000 + n + offset)));
+    if (free.every(Boolean)) return offset;
+  }
+  throw new Error('no free port offset found');
+}
+
+export const servicePortsAt = (offset: number) => [5001, 5002, 5003, 5004].map((p) => p + offset);
+
+/** Alive and not a zombie (an exited process its parent has not reaped yet). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
+/** `pid command` for messages. */
+export function describePid(pid: number): string {
+  try {
+    return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').slice(0, 200)}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
+/** Every pid the state file records (supervisor, services, dependencies). */
+export function recordedPids(home: string): number[] {
+  const file = join(home, 'state.json');
+  if (!existsSync(file)) return [];
+  const state = JSON.parse(readFileSync(file, 'utf8')) as {
+    supervisor: { pid: number };
+    services: Record<string, { process?: { pid: number } }>;
+    postgres: { process?: { pid: number } };
+    broker: { process?: { pid: number }; vm?: { pid: number } };
+    prometheus: { process?: { pid: number } };
+  };
+  const pids = [
+    state.supervisor.pid,
+    ...Object.values(state.services).map((s) => s.process?.pid),
+    state.postgres.process?.pid,
+    state.broker.process?.pid,
+    state.broker.vm?.pid,
+    state.prometheus.process?.pid,
+  ];
+  return pids.filter((p): p is number => typeof p === 'number');
+}
+
+/** Polls `probe` until it returns something other than undefined; throws after `timeoutMs`. */
+export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function parseJson<T>(run: Run): T {
+  try {
+    return JSON.parse(run.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${run.code}):\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The local runtime end to end, through the real CLI: up, status, a real order, logs,
+ * a no-op second up, a crashed service restarted, down leaving nothing behind.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SystemStatus } from '../../src/runtime/types.js';
+import { ciEnv, describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
+
+const UP_TIMEOUT_MS = 150_000;
+
+interface UpJson {
+  runtime: string;
+  alreadyUp: boolean;
+  endpoints: { services: Record<string, string>; prometheus?: string; brokerManagement?: string };
+  warnings: string[];
+}
+
+describe('ecom on the local runtime', () => {
+  let home: string;
+  let offset: number;
+  let up: UpJson;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    home = newHome();
+    offset = await freeOffset();
+  }, 180_000);
+
+  afterAll(async () => {
+    if (!home) return;
+    await ecom(home, ['down', '--purge'], 90_000);
+    rmSync(home, { recursive: true, force: true });
+  }, 120_000);
+
+  it('up starts everything, says which runtime it chose, and prints the URLs', async () => {
+    const run = await ecom(home, ['up', '--port-offset', String(offset), '--timeout', '120s', '--json'], UP_TIMEOUT_MS);
+    expect(run.code, run.stderr).toBe(0);
+    up = parseJson<UpJson>(run);
+    expect(run.stderr).toContain('runtime: local');
+    expect(up.runtime).toBe('local');
+    expect(up.alreadyUp).toBe(false);
+    expect(up.endpoints.services).toEqual({
+      catalog: `http://127.0.0.1:${5001 + offset}`,
+      search: `http://127.0.0.1:${5002 + offset}`,
+      order: `http://127.0.0.1:${5003 + offset}`,
+      frontend: `http://127.0.0.1:${5004 + offset}`,
+    });
+  }, UP_TIMEOUT_MS + 5_000);
+
+  it('status --json shows every service running and healthy, and the dependencies', async () => {
+    const run = await ecom(home, ['status', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const status = parseJson<SystemStatus>(run);
+    expect(status.running).toBe(true);
+    expect(status.services.map((s) => [s.name, s.state, s.health, s.port])).toEqual([
+      ['catalog', 'running', 'ok', 5001 + offset],
+      ['search', 'running', 'ok', 5002 + offset],
+      ['order', 'running', 'ok', 5003 + offset],
+      ['frontend', 'running', 'ok', 5004 + offset],
+    ]);
+    for (const s of status.services) {
+      expect(s.pid).toBeGreaterThan(1);
+      expect(s.restarts).toBe(0);
+    }
+    const deps = Object.fromEntries(status.dependencies.map((d) => [d.name, d]));
+    expect(deps.postgres!.state).toBe('running');
+    expect(['running', 'external']).toContain(deps.broker!.state);
+    expect(['running', 'missing']).toContain(deps.prometheus!.state);
+    if (deps.prometheus!.state === 'running') expect(up.endpoints.prometheus).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it('a real order placed through the frontend reaches /api/orders/recent', async () => {
+    const frontend = up.endpoints.services.frontend!;
+    const catalog = (await (await fetch(`${frontend}/api/catalog`)).json()) as { items: Array<{ id: number }> };
+    const productId = catalog.items[0]!.id;
+    const res = await fetch(`${frontend}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customer: { email: 'e2e@example.com', name: 'E2E' }, items: [{ productId, quantity: 2 }] }),
+    });
+    expect(res.status, await res.clone().text()).toBeLessThan(300);
+    const order = (await res.json()) as { id: string | number };
+    const recent = await until(
+      async () => {
+        const body = (await (await fetch(`${frontend}/api/orders/recent`)).json()) as unknown;
+        return JSON.stringify(body).includes(String(order.id)) ? body : undefined;
+      },
+      20_000,
+      `order ${order.id} in /api/orders/recent`,
+    );
+    expect(JSON.stringify(recent)).toContain(String(order.id));
+  }, 30_000);
+
+  it('logs prints the lines of one service', async () => {
+    const run = await ecom(home, ['logs', 'catalog', '--tail', '5']);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(5);
+    expect(run.stdout).toContain('catalog');
+  });
+
+  it('a second up changes nothing and says it is already up', async () => {
+    const pidsBefore = recordedPids(home);
+    const json = await ecom(home, ['up', '--port-offset', String(offset), '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(parseJson<UpJson>(json).alreadyUp).toBe(true);
+    const human = await ecom(home, ['up', '--port-offset', String(offset)]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain('already up');
+    expect(recordedPids(home)).toEqual(pidsBefore);
+  });
+
+  it('up with another port offset while up is refused, naming the running one', async () => {
+    const run = await ecom(home, ['up', '--port-offset', String(offset + 5)]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`port offset ${offset}`);
+  });
+
+  it('restarts a service killed with SIGKILL and counts the restart', async () => {
+    const before = parseJson<SystemStatus>(await ecom(home, ['status', '--json'])).services.find((s) => s.name === 'search')!;
+    process.kill(before.pid!, 'SIGKILL');
+    const after = await until(
+      async () => {
+        const s = parseJson<SystemStatus>(await ecom(home, ['status', '--json'])).services.find((x) => x.name === 'search')!;
+        return s.restarts >= 1 && s.health === 'ok' && s.state === 'running' ? s : undefined;
+      },
+      30_000,
+      'search to be restarted and healthy',
+    );
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.restarts).toBeGreaterThanOrEqual(1);
+  }, 40_000);
+
+  it('status --watch prints a new block every 2 s until interrupted', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecom.js'), 'status', '--watch'], { env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await until(async () => ((out.match(/^--- /gm) ?? []).length >= 2 ? true : undefined), 10_000, 'two status blocks');
+    child.kill('SIGINT');
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(out).toContain('catalog');
+  }, 20_000);
+
+  it('down stops exactly what up started and frees the ports; a second down has nothing to stop', async () => {
+    const pids = recordedPids(home);
+    expect(pids.length).toBeGreaterThanOrEqual(6);
+    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { postgres: { port: number }; prometheus: { port?: number } };
+    const run = await ecom(home, ['down', '--json'], 90_000);
+    expect(run.code, run.stderr).toBe(0);
+    const result = parseJson<{ stopped: string[]; purged: boolean }>(run);
+    expect(result.stopped).toEqual(expect.arrayContaining(['supervisor', 'catalog', 'search', 'order', 'frontend', 'postgres']));
+    expect(pids.filter(isAlive).map(describePid)).toEqual([]);
+    const ports = [...servicePortsAt(offset), state.postgres.port, ...(state.prometheus.port ? [state.prometheus.port] : [])];
+    expect(await Promise.all(ports.map(portIsFree))).toEqual(ports.map(() => true));
+    const status = parseJson<SystemStatus>(await ecom(home, ['status', '--json']));
+    expect(status.running).toBe(false);
+    const again = await ecom(home, ['down']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('nothing to stop');
+  }, 100_000);
+});
