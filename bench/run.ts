@@ -5,6 +5,8 @@
  */
 const BENCHES: Record<string, () => Promise<boolean>> = {
   catalog: async () => (await import('./catalog.js')).benchCatalog(),
+  order: async () => (await import('./order.js')).benchOrder(),
+  relay: async () => (await import('./relay.js')).benchRelay(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
