@@ -3,11 +3,11 @@
  * answers, a deadline too short. Each test has its own state directory and ports.
  */
 import { createServer, type Server } from 'node:net';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/types.js';
-import { ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, portIsFree, recordedPids, servicePortsAt } from './helpers.js';
+import { describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, portIsFree, recordedPids, servicePortsAt, until } from './helpers.js';
 
 const homes: string[] = [];
 const servers: Server[] = [];
@@ -49,7 +49,7 @@ describe('ecom up when something is in the way', () => {
     expect(status.running).toBe(false);
   });
 
-  it('comes up with a broker that never answers, and status shows it as missing', async () => {
+  it('comes up with a broker that never answers, status shows it missing; down works without the supervisor', async () => {
     const h = home();
     const offset = await freeOffset();
     const url = 'amqp://guest:guest@127.0.0.1:1';
@@ -66,10 +66,15 @@ describe('ecom up when something is in the way', () => {
     const health = Object.fromEntries(status.services.map((s) => [s.name, s.health]));
     expect(health).toEqual({ catalog: 'ok', search: 'ok', order: 'degraded', frontend: 'degraded' });
 
+    // A supervisor killed hard leaves its children; down stops them by their recorded pids.
     const pids = recordedPids(h);
+    const state = JSON.parse(readFileSync(join(h, 'state.json'), 'utf8')) as { supervisor: { pid: number } };
+    process.kill(state.supervisor.pid, 'SIGKILL');
+    await until(async () => (isAlive(state.supervisor.pid) ? undefined : true), 5_000, 'the supervisor to die');
+    expect(parseJson<SystemStatus>(await ecom(h, ['status', '--json'])).running).toBe(true);
     const down = await ecom(h, ['down', '--purge'], 90_000);
     expect(down.code, down.stderr).toBe(0);
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(pids.filter(isAlive).map(describePid)).toEqual([]);
     expect(await Promise.all(servicePortsAt(offset).map(portIsFree))).toEqual([true, true, true, true]);
     expect(existsSync(join(h, 'state.json'))).toBe(false);
     expect(existsSync(join(h, 'logs'))).toBe(false);

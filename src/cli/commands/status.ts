@@ -2,6 +2,7 @@
 import { resolveRuntime } from '../../runtime/detect.js';
 import type { Runtime, SystemStatus } from '../../runtime/types.js';
 import { createOutput, type Output } from '../output.js';
+import { NO_PAINT, type Paint } from '../render.js';
 import { formatEndpoints } from './up.js';
 
 export const WATCH_INTERVAL_MS = 2_000;
@@ -13,26 +14,10 @@ export interface StatusCommandOptions {
   watch?: boolean;
 }
 
-export interface Paint {
-  ok: (s: string) => string;
-  warn: (s: string) => string;
-  bad: (s: string) => string;
-  dim: (s: string) => string;
-  bold: (s: string) => string;
-}
-
-const PLAIN: Paint = { ok: (s) => s, warn: (s) => s, bad: (s) => s, dim: (s) => s, bold: (s) => s };
-
-async function loadPaint(color: boolean): Promise<Paint> {
-  if (!color) return PLAIN;
-  const { default: chalk } = await import('chalk');
-  return { ok: chalk.green, warn: chalk.yellow, bad: chalk.red, dim: chalk.dim, bold: chalk.bold };
-}
-
 export async function runStatus(options: StatusCommandOptions): Promise<number> {
   const out = createOutput({ json: options.json ?? false });
   const runtime = await resolveRuntime({ cwd: options.cwd });
-  const paint = await loadPaint(out.color);
+  const paint = await out.paint();
   if (!options.watch) {
     const status = await runtime.status();
     out.result(renderStatus(status, paint), status);
@@ -82,13 +67,13 @@ function table(rows: string[][], paintCell: (row: number, col: number, text: str
     .join('\n');
 }
 
-export function renderStatus(status: SystemStatus, paint: Paint = PLAIN): string {
+export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT): string {
   if (!status.running) return 'not running (start it with `ecom up`)';
   const tone = (text: string) => {
     const t = text.trim();
     if (['running', 'ok', 'external'].includes(t)) return paint.ok(text);
     if (['degraded', 'starting', 'restarting'].includes(t)) return paint.warn(text);
-    if (['stopped', 'crashed', 'unavailable', 'unreachable', 'missing'].includes(t)) return paint.bad(text);
+    if (['stopped', 'crashed', 'unavailable', 'unreachable', 'missing'].includes(t)) return paint.fail(text);
     return text;
   };
   const services = [

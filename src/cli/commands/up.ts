@@ -20,13 +20,15 @@ export async function runUp(options: UpCommandOptions): Promise<number> {
   const out = createOutput({ json: options.json ?? false });
   const choice = await detectRuntime({ cwd: options.cwd, name: options.runtime });
   out.info(`runtime: ${choice.runtime.name} (${choice.reason}); state in ${choice.stateDir}`);
-  const result = await choice.runtime.up({
-    cwd: options.cwd,
-    timeoutMs: options.timeout,
-    ports: servicePorts(options.portOffset),
-    amqpUrl: options.amqpUrl,
-    progress: (event) => out.progress(event),
-  });
+  const result = await choice.runtime
+    .up({
+      cwd: options.cwd,
+      timeoutMs: options.timeout,
+      ports: servicePorts(options.portOffset),
+      amqpUrl: options.amqpUrl,
+      progress: (event) => out.progress(event),
+    })
+    .finally(() => out.endProgress());
   const elapsedMs = Math.round(performance.now() - started);
   for (const warning of result.warnings) out.warn(warning);
   const headline = result.alreadyUp

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { EcomError, PrerequisiteError, TimeoutError } from '../../cli/errors.js';
 import { SERVICE_NAMES, type ServiceName, type UpOptions, type UpResult } from '../types.js';
-import { probeHealth, type HealthProbe } from './health.js';
+import { probeHealth, tcpAnswers, type HealthProbe } from './health.js';
 import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
 import { assertServicePortsFree, offsetOf } from './ports.js';
 import { isOurs } from './proc.js';
@@ -26,9 +26,9 @@ export async function localUp(paths: StatePaths, options: UpOptions): Promise<Up
   const existing = readState(paths.stateFile);
   if (existing && isOurs(existing.supervisor) && ['starting', 'running'].includes(existing.phase)) {
     assertSamePorts(existing, options.ports);
-    const probes = await probeAll(existing);
-    if (pendingItems(existing, probes).length === 0) {
-      return { alreadyUp: true, endpoints: endpointsOf(existing), warnings: upWarnings(existing) };
+    const [probes, broker] = await Promise.all([probeAll(existing), brokerAnswers(existing)]);
+    if (pendingItems(existing, probes, broker).length === 0) {
+      return { alreadyUp: true, endpoints: endpointsOf(existing), warnings: upWarnings(existing, broker) };
     }
     options.progress({ kind: 'waiting', task: 'up', reason: 'already started; waiting for it to become healthy' });
     return waitUntilReady(paths, options, started);
@@ -76,6 +76,13 @@ function startSupervisor(paths: StatePaths, options: UpOptions): void {
   }
 }
 
+/** Whether a broker the state calls running still takes connections (true when there is nothing to ask). */
+async function brokerAnswers(state: LocalState): Promise<boolean> {
+  const b = state.broker;
+  if (b.phase !== 'running' || !b.host || !b.port) return true;
+  return tcpAnswers(b.host, b.port);
+}
+
 async function probeAll(state: LocalState): Promise<Record<ServiceName, HealthProbe>> {
   const probes = await Promise.all(SERVICE_NAMES.map((s) => probeHealth(state.services[s].url)));
   return Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, probes[i]!])) as Record<ServiceName, HealthProbe>;
@@ -85,17 +92,22 @@ async function waitUntilReady(paths: StatePaths, options: UpOptions, started: nu
   const deadline = started + options.timeoutMs;
   const progress = new UpProgress(options.progress);
   let lastWaiting = Date.now();
+  let waited = false;
   for (;;) {
     const state = readState(paths.stateFile);
     if (state) {
       if (state.phase === 'failed' || !isOurs(state.supervisor)) throw supervisorFailed(paths, state);
-      const probes = await probeAll(state);
+      const [probes, broker] = await Promise.all([probeAll(state), brokerAnswers(state)]);
       progress.update(state, probes);
-      const pending = pendingItems(state, probes);
-      if (pending.length === 0) return { alreadyUp: false, endpoints: endpointsOf(state), warnings: upWarnings(state) };
+      const pending = pendingItems(state, probes, broker);
+      if (pending.length === 0) {
+        if (waited) options.progress({ kind: 'done', task: 'up', detail: 'every service is healthy' });
+        return { alreadyUp: false, endpoints: endpointsOf(state), warnings: upWarnings(state, broker) };
+      }
       if (Date.now() >= deadline) throw timedOut(paths, options.timeoutMs, pending);
       if (Date.now() - lastWaiting >= WAITING_EVERY_MS) {
         lastWaiting = Date.now();
+        waited = true;
         options.progress({ kind: 'waiting', task: 'up', reason: describeWaiting(pending) });
       }
     } else if (Date.now() - started > 10_000 && !readSupervisorLogTail(paths).length) {

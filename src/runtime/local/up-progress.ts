@@ -14,7 +14,11 @@ export interface Pending {
 /** Services that talk to the broker: with a broker present, `up` waits until they are connected. */
 const BROKER_CLIENTS: ServiceName[] = ['order', 'frontend'];
 
-export function pendingItems(state: LocalState, probes: Record<ServiceName, HealthProbe>): Pending[] {
+/**
+ * `brokerAnswers`: whether the broker the state calls running still accepts TCP
+ * connections; when it went away, waiting for its clients to connect would never end.
+ */
+export function pendingItems(state: LocalState, probes: Record<ServiceName, HealthProbe>, brokerAnswers = true): Pending[] {
   const pending: Pending[] = [];
   if (state.postgres.phase === 'starting') pending.push({ what: 'postgres', why: 'starting' });
   if (state.broker.phase === 'starting') pending.push({ what: 'broker', why: `${state.broker.kind === 'own' ? 'RabbitMQ node booting' : 'checking'}` });
@@ -27,7 +31,7 @@ export function pendingItems(state: LocalState, probes: Record<ServiceName, Heal
     } else if (probe.health === 'unreachable' || probe.health === 'unavailable') {
       pending.push({ what: s, why: `${probe.health}${probe.detail ? `: ${probe.detail}` : ''}` });
     } else if (probe.health === 'degraded' && BROKER_CLIENTS.includes(s)) {
-      if (state.broker.phase === 'running') pending.push({ what: s, why: 'not connected to the broker yet' });
+      if (state.broker.phase === 'running' && brokerAnswers) pending.push({ what: s, why: 'not connected to the broker yet' });
       if (state.broker.phase === 'starting') pending.push({ what: s, why: 'waiting for the broker' });
     }
   }
@@ -39,9 +43,10 @@ export function describeWaiting(pending: Pending[]): string {
 }
 
 /** What a user should know about a system that is up: a missing broker or Prometheus. */
-export function upWarnings(state: LocalState): string[] {
+export function upWarnings(state: LocalState, brokerAnswers = true): string[] {
   const warnings: string[] = [];
   const b = state.broker;
+  if (b.phase === 'running' && !brokerAnswers) warnings.push(`broker ${b.url} stopped answering; orders wait in the outbox until it is back`);
   if (b.phase === 'missing') warnings.push(`no broker: ${b.detail}`);
   if (b.phase === 'unreachable') warnings.push(`broker ${b.url} does not answer; orders wait in the outbox until it does`);
   if (b.phase === 'failed') warnings.push(`own RabbitMQ node failed: ${b.error ?? 'see logs/rabbitmq.log'}; orders wait in the outbox`);

@@ -32,6 +32,13 @@ describe('what up still waits for', () => {
     expect(upWarnings(state)[0]).toContain('amqp://guest:***@127.0.0.1:1 does not answer');
   });
 
+  it('does not wait for broker clients when a running broker stopped answering, and warns', () => {
+    const state = sampleState('/s');
+    state.broker.url = 'amqp://u:***@127.0.0.1:41000';
+    expect(pendingItems(state, all('degraded'), false)).toEqual([]);
+    expect(upWarnings(state, false)).toEqual(['broker amqp://u:***@127.0.0.1:41000 stopped answering; orders wait in the outbox until it is back']);
+  });
+
   it('emits start, then done once per task', () => {
     const events: ProgressEvent[] = [];
     const progress = new UpProgress((e) => events.push(e));
