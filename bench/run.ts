@@ -7,6 +7,8 @@ const BENCHES: Record<string, () => Promise<boolean>> = {
   catalog: async () => (await import('./catalog.js')).benchCatalog(),
   order: async () => (await import('./order.js')).benchOrder(),
   relay: async () => (await import('./relay.js')).benchRelay(),
+  cli: async () => (await import('./cli-startup.js')).benchCliStartup(),
+  up: async () => (await import('./up.js')).benchUp(),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

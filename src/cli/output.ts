@@ -126,11 +126,11 @@ export function createOutput(opts: OutputEnv = {}): Output {
 export function describeProgress(event: ProgressEvent): string {
   switch (event.kind) {
     case 'start':
-      return `${event.task}: starting`;
+      return `${event.task}: ${event.verb ?? 'starting'}`;
     case 'waiting':
       return `${event.task}: still waiting (${event.reason})`;
     case 'done':
-      return `${event.task}: done${event.detail ? ` (${event.detail})` : ''}`;
+      return `${event.task}: ${event.outcome ?? 'done'}${event.detail ? ` (${event.detail})` : ''}`;
     case 'skip':
       return `${event.task}: skipped (${event.reason})`;
     case 'warn':

@@ -52,9 +52,11 @@ export interface SystemStatus {
 
 /** A progress event for the task list (TTY) or plain lines (CI). */
 export type ProgressEvent =
-  | { kind: 'start'; task: string }
+  /** `verb` says what starts ("starting" by default, "stopping" for down). */
+  | { kind: 'start'; task: string; verb?: string }
   | { kind: 'waiting'; task: string; reason: string }
-  | { kind: 'done'; task: string; detail?: string }
+  /** `outcome` replaces "done" ("stopped" for down). */
+  | { kind: 'done'; task: string; detail?: string; outcome?: string }
   | { kind: 'skip'; task: string; reason: string }
   | { kind: 'warn'; task: string; message: string };
 

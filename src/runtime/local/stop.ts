@@ -25,14 +25,14 @@ export async function localDown(
       .filter((p) => isOurs(p.proc))
       .map((p) => p.what.replace(/ \(.*\)$/, ''));
     if (isOurs(state.supervisor)) {
-      opts.progress({ kind: 'start', task: 'supervisor' });
+      opts.progress({ kind: 'start', task: 'supervisor', verb: 'stopping (and everything it started)' });
       process.kill(state.supervisor.pid, 'SIGTERM');
       const gone = await waitGone(state.supervisor, SUPERVISOR_STOP_TIMEOUT_MS);
       if (!gone) {
         opts.progress({ kind: 'warn', task: 'supervisor', message: 'did not stop in time; killing it and what it started' });
         await stopOwned(state.supervisor, { signal: 'SIGKILL', graceMs: 2_000 });
       }
-      opts.progress({ kind: 'done', task: 'supervisor', detail: `pid ${state.supervisor.pid}` });
+      opts.progress({ kind: 'done', task: 'supervisor', outcome: 'stopped', detail: `pid ${state.supervisor.pid}` });
       stopped.push('supervisor');
     }
     await stopLeftovers(state, opts.progress);
@@ -50,10 +50,10 @@ export async function stopLeftovers(state: LocalState, progress?: (event: Progre
   const services = alive.filter((p) => p.what in state.services);
   const others = alive.filter((p) => !(p.what in state.services));
   const stop = async (p: (typeof alive)[number]) => {
-    progress?.({ kind: 'start', task: p.what });
+    progress?.({ kind: 'start', task: p.what, verb: 'stopping' });
     // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for clients.
     await stopOwned(p.proc, { signal: p.what === 'postgres' ? 'SIGINT' : 'SIGTERM', graceMs: LEFTOVER_GRACE_MS });
-    progress?.({ kind: 'done', task: p.what, detail: `pid ${p.proc.pid}` });
+    progress?.({ kind: 'done', task: p.what, outcome: 'stopped', detail: `pid ${p.proc.pid}` });
   };
   await Promise.all(services.map(stop));
   await Promise.all(others.map(stop));

@@ -34,7 +34,8 @@ export interface BrokerLink {
 }
 
 const RECONNECT_INITIAL_MS = 200;
-const RECONNECT_MAX_MS = 5_000;
+// Low enough that a service started before its broker connects within ~2 s of it.
+const RECONNECT_MAX_MS = 2_000;
 
 /**
  * A broker connection that reconnects forever with capped back-off (amqplib's own
