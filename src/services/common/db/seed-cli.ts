@@ -1,6 +1,6 @@
 /**
- * `npm run seed -- --products 100000 [--database-url URL]`: fills the catalogue with a
- * large generated data set (for benchmarks). Applies migrations first.
+ * `npm run seed -- --products 100000 [--database-url URL]`: adds a large generated data
+ * set after the shipped catalogue (for benchmarks). Applies migrations first.
  */
 import { parseArgs } from 'node:util';
 import { prepareDatabase } from './migrate.js';
@@ -25,9 +25,11 @@ if (!url) {
 }
 const pool = createPool(url, 2);
 try {
-  await prepareDatabase(pool, { seed: false });
+  // The shipped catalogue stays (smoke checks look for its products); generated ones follow it.
+  await prepareDatabase(pool);
+  const { rows } = await pool.query<{ next: number }>('SELECT COALESCE(max(id), 0) + 1 AS next FROM products');
   const started = performance.now();
-  await insertProducts(pool, generateProducts(count));
+  await insertProducts(pool, generateProducts(count, rows[0]!.next));
   process.stderr.write(`seed: ${count} products in ${Math.round(performance.now() - started)} ms\n`);
 } catch (err) {
   process.stderr.write(`seed: failed: ${(err as Error).message}\n`);
