@@ -44,10 +44,12 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
   app.set('query parser', 'simple');
 
   const { registry, observe } = createHttpMetrics(service);
-  app.use(requestId, instrument(logger, observe));
-  const parseJson = express.json({ limit: options.bodyLimit ?? '64kb' });
-  // Reads carry no body; skipping the parser keeps it off the catalog's hot path.
-  app.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? next() : parseJson(req, res, next)));
+  // One middleware, not three: every router layer costs on each request, and the
+  // catalog's cached reads are cheap enough for that to show.
+  app.use(commonMiddleware(logger, observe, express.json({ limit: options.bodyLimit ?? '64kb' })));
+
+  // The service's routes first, so its hot paths match before the operational ones.
+  routes(app, registry);
 
   app.get('/health/live', (_req, res) => {
     res.json({ status: 'ok' });
@@ -57,27 +59,23 @@ export function createServiceApp(options: ServiceAppOptions): ServiceApp {
     res.type(registry.contentType).send(await registry.metrics());
   });
 
-  routes(app, registry);
-
   app.use(unknownRoute);
   app.use(errorHandler(logger));
   return { app, registry };
 }
 
-const requestId: RequestHandler = (req, res, next) => {
-  const given = req.headers[REQUEST_ID_HEADER];
-  req.id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
-  res.setHeader('X-Request-Id', req.id);
-  next();
-};
-
 /**
- * Metrics and the access log from one 'finish' listener. The access line is at debug
- * level for successes (logging every read at info would cost the catalog's hot path
- * more than its handler), info for 4xx and error for 5xx.
+ * Request id (taken from X-Request-Id when sane, generated otherwise, echoed back),
+ * metrics and the access log from one 'finish' listener, and JSON bodies (reads carry
+ * none, so they skip the parser). The access line is at debug level for successes
+ * (logging every read at info would cost the catalog's hot path more than its
+ * handler), info for 4xx and error for 5xx.
  */
-function instrument(logger: Logger, observe: HttpMetrics['observe']): RequestHandler {
+function commonMiddleware(logger: Logger, observe: HttpMetrics['observe'], parseJson: RequestHandler): RequestHandler {
   return (req, res, next) => {
+    const given = req.headers[REQUEST_ID_HEADER];
+    req.id = typeof given === 'string' && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
     const start = performance.now();
     res.once('finish', () => {
       const ms = performance.now() - start;
@@ -86,6 +84,7 @@ function instrument(logger: Logger, observe: HttpMetrics['observe']): RequestHan
       if (!logger.isLevelEnabled(level)) return;
       logger[level]({ reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms) }, 'request');
     });
-    next();
+    if (req.method === 'GET' || req.method === 'HEAD') next();
+    else parseJson(req, res, next);
   };
 }
