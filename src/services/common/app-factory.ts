@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { healthHandler, type HealthCheck } from './health.js';
-import { errorHandler, unknownRoute } from './http-errors.js';
+import { errorHandler, HttpError, unknownRoute } from './http-errors.js';
 import type { Logger } from './logger.js';
 import { createHttpMetrics, type HttpMetrics } from './metrics.js';
 
@@ -27,6 +27,7 @@ export interface ServiceApp {
   registry: Registry;
 }
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 export const REQUEST_ID_HEADER = 'x-request-id';
 
@@ -85,6 +86,18 @@ function commonMiddleware(logger: Logger, observe: HttpMetrics['observe'], parse
       logger[level]({ reqId: req.id, method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms) }, 'request');
     });
     if (req.method === 'GET' || req.method === 'HEAD') next();
+    else if (hasBody(req) && !req.is(JSON_TYPES)) next(unsupportedMediaType(req.headers['content-type']));
     else parseJson(req, res, next);
   };
+}
+
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+}
+
+function unsupportedMediaType(contentType: string | undefined): HttpError {
+  const got = contentType ? `got ${contentType}` : 'no Content-Type header';
+  return new HttpError(415, 'unsupported_media_type', `request bodies must be JSON (${got})`, [
+    { field: 'Content-Type', message: 'must be application/json' },
+  ]);
 }

@@ -80,7 +80,8 @@ function toHttpError(err: unknown): HttpError {
   const e = err as { type?: string; status?: number; message?: string } | undefined;
   switch (e?.type) {
     case 'entity.parse.failed':
-      return badRequest('request body is not valid JSON', [{ field: '(body)', message: e.message ?? 'malformed JSON' }]);
+      // Also reached for valid JSON that is not an object or array (`null`, `3`).
+      return badRequest('request body must be a JSON object or array', [{ field: '(body)', message: e.message ?? 'malformed JSON' }]);
     case 'entity.too.large':
       return new HttpError(413, 'payload_too_large', 'request body is too large');
     case 'encoding.unsupported':
@@ -91,7 +92,9 @@ function toHttpError(err: unknown): HttpError {
     return new HttpError(503, 'dependency_unavailable', 'a dependency is unavailable; retry shortly');
   }
   if (e?.status && e.status >= 400 && e.status < 500) {
-    return new HttpError(e.status, 'bad_request', e.message ?? 'bad request');
+    // Other body-parser and router rejections: bad gzip, undecodable %-escapes in a path.
+    const message = e.message ?? 'bad request';
+    return new HttpError(e.status, 'bad_request', message, [{ field: e.type?.startsWith('encoding') ? '(body)' : '(request)', message }]);
   }
   return new HttpError(500, 'internal', 'internal error');
 }

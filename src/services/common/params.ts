@@ -12,7 +12,8 @@ export const integerId = z
 /** A query-string integer in [min, max]; absent means `fallback`. */
 export const queryInt = (min: number, max: number, fallback: number) =>
   z
-    .string()
+    // A repeated parameter arrives as an array: say so in words, not in zod's.
+    .string({ error: 'must be given once, as a whole number' })
     .regex(/^\d+$/, 'must be a whole number')
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`)

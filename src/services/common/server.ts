@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 import type { Logger } from './logger.js';
 
@@ -23,6 +24,7 @@ export async function listen(app: Express, port: number, host: string): Promise<
   });
   // Keep-alive sockets would otherwise hold `close()` open until they time out.
   server.keepAliveTimeout = 5_000;
+  server.on('clientError', answerClientErrorInJson);
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   return {
@@ -75,4 +77,27 @@ export function handleShutdown(opts: {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Requests Node's HTTP parser refuses (oversized headers, invalid characters) never
+ * reach Express; Node would answer them with an empty body. Keep the JSON contract.
+ */
+function answerClientErrorInJson(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (err as { code?: string }).code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = JSON.stringify({
+    error: {
+      code: tooLarge ? 'headers_too_large' : 'bad_request',
+      message: tooLarge ? 'request line or headers are too large' : 'malformed HTTP request',
+      details: [],
+    },
+  });
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -45,7 +45,7 @@ export function createFrontendApp(deps: FrontendDeps): ServiceApp {
         res.setHeader('Cache-Control', 'no-cache');
         res.type('html').send(renderStorefront(template, data));
       });
-      app.use('/assets', skipTemplate, express.static(publicDir(), { index: false, fallthrough: true, maxAge: '5m' }));
+      app.use('/assets', skipTemplate, express.static(publicDir(), { index: false, fallthrough: true, maxAge: '5m', redirect: false }));
 
       app.get('/api/catalog', (req, res) => gateway.forward('catalog', '/catalog', req, res));
       app.get('/api/catalog/:id', (req, res) => gateway.forward('catalog', `/catalog/${encodeURIComponent(req.params.id)}`, req, res));

@@ -21,7 +21,13 @@ const orderItem = z.object({
 export const orderRequestSchema = z.object({
   customer: z.object({
     email: z.string().trim().max(254).pipe(z.email('must be a valid email address')),
-    name: z.string().trim().min(1, 'must not be empty').max(200),
+    // Control characters (NUL above all, which PostgreSQL text cannot hold) are input errors.
+    name: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200)
+      .regex(/^\P{Cc}*$/u, 'must not contain control characters'),
   }),
   items: z
     .array(orderItem)

@@ -98,6 +98,11 @@ describe('catalog service', () => {
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
   });
 
+  it('says in words that a parameter was repeated', async () => {
+    const res = await request(app).get('/catalog?limit=1&limit=2').expect(400);
+    expect(res.body.error.details).toEqual([{ field: 'limit', message: 'must be given once, as a whole number' }]);
+  });
+
   it('answers unknown routes with 404 JSON', async () => {
     const res = await request(app).get('/nope').expect(404);
     expect(res.body).toEqual({ error: { code: 'not_found', message: 'no route for GET /nope', details: [] } });

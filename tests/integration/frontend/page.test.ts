@@ -79,6 +79,11 @@ describe('storefront page', () => {
     expect(res.text).toMatch(/<form id="order-form"/);
   });
 
+  it('answers the assets directory itself with 404 JSON, not a redirect page', async () => {
+    const res = await request(app).get('/assets').expect(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
   it('serves the script and the stylesheet, but not the raw template', async () => {
     const js = await request(app).get('/assets/app.js').expect(200);
     expect(js.headers['content-type']).toMatch(/javascript/);

@@ -121,12 +121,10 @@ describe('order service with a broker that comes and goes', () => {
     expect(await metric('orders_published_total')).toBe(4);
   });
 
-  it('publishes new orders at once while the broker is up', async () => {
-    const started = Date.now();
+  it('publishes new orders while the broker is up', async () => {
+    // That a new order wakes the relay without waiting for its poll is the relay
+    // unit test's job; here the whole path delivers (delivered() has its deadline).
     const order = await post();
     await delivered(order.id);
-    // Far below the poll interval would not prove much at 200 ms; the signal is
-    // what the relay unit test checks. Here: it arrives, and quickly.
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -167,6 +167,8 @@ describe('order API', () => {
     ['duplicate productId', body([{ productId: 1, quantity: 1 }, { productId: 1, quantity: 2 }]), ['items[1].productId']],
     ['unknown productId', body([{ productId: 1, quantity: 1 }, { productId: 999_999, quantity: 1 }]), ['items[1].productId']],
     ['a JSON array body', [1, 2], ['(root)']],
+    ['a NUL byte in the name', { customer: { ...customer, name: 'A\u0000B' }, items: [{ productId: 1, quantity: 1 }] }, ['customer.name']],
+    ['a control character in the name', { customer: { ...customer, name: 'A\u0007B' }, items: [{ productId: 1, quantity: 1 }] }, ['customer.name']],
   ])('rejects %s with 400 naming the field', async (_what, payload, fields) => {
     const before = await countOrders();
     const res = await request(app).post('/create-order').send(payload as object).expect(400);
@@ -182,6 +184,13 @@ describe('order API', () => {
   ])('rejects an Idempotency-Key that is %s with 400 naming the header', async (_what, key) => {
     const res = await request(app).post('/create-order').set('Idempotency-Key', key).send(body()).expect(400);
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual(['Idempotency-Key']);
+  });
+
+  it('rejects a body that is not JSON with 415 naming Content-Type, and no body with 400', async () => {
+    const plain = await request(app).post('/create-order').set('Content-Type', 'text/plain').send(JSON.stringify(body())).expect(415);
+    expect(plain.body.error.details.map((d: { field: string }) => d.field)).toEqual(['Content-Type']);
+    const none = await request(app).post('/create-order').expect(400);
+    expect(none.body.error.code).toBe('bad_request');
   });
 
   it('rejects malformed JSON with 400 and an oversized body with 413', async () => {
