@@ -151,6 +151,11 @@ function printError(err: EcomError): number {
   const verbose = process.argv.includes('--verbose');
   process.stderr.write(`error: ${err.message}\n  hint: ${err.hint}\n`);
   if (verbose && err.detail) process.stderr.write(`${err.detail}\n`);
+  // A script reading `--json` output gets a document on failure too, not an empty stdout.
+  if (process.argv.includes('--json')) {
+    const error = { message: err.message, hint: err.hint, exitCode: err.exitCode };
+    process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
+  }
   return err.exitCode;
 }
 

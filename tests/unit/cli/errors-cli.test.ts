@@ -64,6 +64,15 @@ describe('output modes as a process', () => {
     expect(doc.tools.length).toBeGreaterThan(0);
   });
 
+  it('--json still prints one JSON document on stdout when the command fails', () => {
+    const result = runCli(['smoke', '--json', '--timeout', 'abc']);
+    expect(result.status).toBe(2);
+    const doc = JSON.parse(result.stdout) as { ok: boolean; error: { message: string; hint: string; exitCode: number } };
+    expect(doc.ok).toBe(false);
+    expect(doc.error.exitCode).toBe(2);
+    expect(doc.error.message).toContain('is not a duration');
+  });
+
   it('NO_COLOR wins over FORCE_COLOR: no escape codes anywhere', () => {
     const result = runCli(['doctor'], { env: cleanEnv({ NO_COLOR: '1', FORCE_COLOR: '1' }) });
     expect(result.stdout).toContain('TOOL');
