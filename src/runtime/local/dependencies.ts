@@ -1,0 +1,232 @@
+/**
+ * The supervisor's dependencies: embedded PostgreSQL, the broker (given, own node or a
+ * local one) and Prometheus, each started concurrently and recorded in the state it
+ * shares with the supervisor; stopped together after the services.
+ */
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { postgresCanReach } from './access.js';
+import { OwnRabbitNode, RABBIT_BOOT_TIMEOUT_MS, chooseBroker, type BrokerChoice } from './broker.js';
+import { freePort, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
+import { fallbackDataRoot, postgresDataDir, stateId, type StatePaths } from './paths.js';
+import { PROMETHEUS_BASE_PORT, RABBITMQ_MANAGEMENT_BASE_PORT, preferredOrFreePort, shiftedPort } from './ports.js';
+import { findPrometheus, prometheusArgs, prometheusConfig } from './prometheus.js';
+import { stopOwned } from './proc.js';
+import { LOCAL_BROKER_URL, amqpAnswers, findRabbitmqServer } from './rabbitmq.js';
+import type { Secrets } from './secrets.js';
+import { redactUrl, type LocalState, type Plan } from './state.js';
+import { SupervisedProcess } from './supervised.js';
+
+const DEPENDENCY_GRACE_MS = 20_000;
+const POSTGRES_START_TIMEOUT_MS = 60_000;
+const PROMETHEUS_READY_TIMEOUT_MS = 30_000;
+const PROMETHEUS_GRACE_MS = 5_000;
+
+/** What the dependencies share with the supervisor. */
+export interface SupervisorContext {
+  paths: StatePaths;
+  plan: Plan;
+  /** Mutated in place; `save` writes it out. */
+  state: LocalState;
+  save: () => void;
+  stopping: () => boolean;
+  log: (message: string) => void;
+}
+
+export interface BrokerStart {
+  choice: Promise<BrokerChoice>;
+  /** Resolves when the broker is usable (or known to be missing or failed). */
+  ready: Promise<void>;
+  node: () => OwnRabbitNode | undefined;
+}
+
+export class Dependencies {
+  private postgres: EmbeddedServer | undefined;
+  private postgresStarting: Promise<EmbeddedServer | undefined> | undefined;
+  private rabbit: OwnRabbitNode | undefined;
+  private prometheusProcess: SupervisedProcess | undefined;
+
+  constructor(private readonly ctx: SupervisorContext) {}
+
+  get prometheus(): SupervisedProcess | undefined {
+    return this.prometheusProcess;
+  }
+
+  /** The data directory PostgreSQL gets; with new secrets the old data is unusable and removed. */
+  preparePostgresDir(secretsAreNew: boolean): string {
+    const { paths, state } = this.ctx;
+    mkdirSync(paths.stateDir, { recursive: true });
+    const reachable = postgresCanReach(paths.stateDir);
+    if (!reachable) mkdirSync(fallbackDataRoot(paths.stateDir), { recursive: true, mode: 0o711 });
+    const dataDir = postgresDataDir(paths.stateDir, reachable);
+    // Data initialised with a password we no longer have is unusable; it is ours to remove.
+    if (secretsAreNew) rmSync(dataDir, { recursive: true, force: true });
+    state.postgres.dataDir = dataDir;
+    return dataDir;
+  }
+
+  startPostgres(dataDir: string, secrets: Secrets): Promise<EmbeddedServer | undefined> {
+    this.postgresStarting = this.bootPostgres(dataDir, secrets);
+    return this.postgresStarting;
+  }
+
+  private async bootPostgres(dataDir: string, secrets: Secrets): Promise<EmbeddedServer | undefined> {
+    const { paths, state, log } = this.ctx;
+    const logFile = join(paths.logsDir, 'postgres.log');
+    try {
+      const port = await freePort();
+      state.postgres.port = port;
+      const server = await withTimeout(
+        startEmbeddedPostgres({ dataDir, port, password: secrets.postgresPassword, onLog: (l) => appendFileSync(logFile, l.endsWith('\n') ? l : `${l}\n`) }),
+        POSTGRES_START_TIMEOUT_MS,
+        `no answer within ${POSTGRES_START_TIMEOUT_MS / 1000} s`,
+      );
+      this.postgres = server;
+      Object.assign(state.postgres, {
+        phase: 'running',
+        startedAt: new Date().toISOString(),
+        process: server.pid ? { pid: server.pid, markers: [dataDir] } : undefined,
+      });
+      log(`postgres running on 127.0.0.1:${port} (data ${dataDir})`);
+      this.ctx.save();
+      return server;
+    } catch (err) {
+      Object.assign(state.postgres, { phase: 'failed', error: (err as Error).message });
+      log(`postgres failed: ${(err as Error).message}`);
+      this.ctx.save();
+      return undefined;
+    }
+  }
+
+  startBroker(secrets: Secrets): BrokerStart {
+    const { paths, plan } = this.ctx;
+    const script = plan.amqpUrl ? undefined : findRabbitmqServer();
+    let node: OwnRabbitNode | undefined;
+    const choice = (async () => {
+      if (script) {
+        const [amqpPort, distPort] = [await freePort(), await freePort()];
+        const managementPort = await preferredOrFreePort(shiftedPort(RABBITMQ_MANAGEMENT_BASE_PORT, plan.portOffset), [amqpPort, distPort]);
+        const dir = paths.rabbitDir;
+        const nodePlan = { dir, nodeName: `ecom-${stateId(paths.stateDir)}@localhost`, amqpPort, distPort, managementPort, user: secrets.brokerUser, password: secrets.brokerPassword };
+        node = new OwnRabbitNode(nodePlan, script, join(paths.logsDir, 'rabbitmq.log'));
+      }
+      const probeLocal = () => amqpAnswers(LOCAL_BROKER_URL, 1_500);
+      return chooseBroker({ givenUrl: plan.amqpUrl, rabbitmqServer: script, probeLocal }, () => node!.url);
+    })();
+    const ready = choice.then((c) => this.recordBroker(c, node));
+    return { choice, ready, node: () => node };
+  }
+
+  private async recordBroker(c: BrokerChoice, node: OwnRabbitNode | undefined): Promise<void> {
+    const broker = this.ctx.state.broker;
+    const url = new URL(c.url);
+    Object.assign(broker, { kind: c.kind, url: redactUrl(c.url), host: url.hostname, port: Number(url.port || 5672), detail: c.detail });
+    if (c.kind === 'own' && node) return this.startOwnNode(node);
+    if (c.kind === 'given') {
+      const answers = await amqpAnswers(c.url, 3_000);
+      broker.phase = answers ? 'running' : 'unreachable';
+    } else {
+      broker.phase = c.kind === 'local' ? 'running' : 'missing';
+    }
+    this.ctx.log(`broker: ${c.kind} (${broker.phase}) ${redactUrl(c.url)}`);
+    this.ctx.save();
+  }
+
+  private async startOwnNode(node: OwnRabbitNode): Promise<void> {
+    const { state, log } = this.ctx;
+    if (this.ctx.stopping()) return;
+    this.rabbit = node;
+    node.start(process.env);
+    log(`rabbitmq node ${node.plan.nodeName} starting (pid ${node.process?.pid})`);
+    Object.assign(state.broker, { nodeName: node.plan.nodeName, managementUrl: node.managementUrl, process: node.process, startedAt: new Date().toISOString() });
+    this.ctx.save();
+    const ok = await node.ready(Date.now() + RABBIT_BOOT_TIMEOUT_MS);
+    if (this.ctx.stopping()) return;
+    if (ok) {
+      Object.assign(state.broker, { phase: 'running', vm: node.vm });
+      log(`rabbitmq node ${node.plan.nodeName} ready on 127.0.0.1:${node.plan.amqpPort}`);
+    } else {
+      Object.assign(state.broker, { phase: 'failed', error: `node ${node.plan.nodeName} did not accept connections; see logs/rabbitmq.log` });
+      log(`rabbitmq node ${node.plan.nodeName} failed to start`);
+      await node.stop(5_000);
+      state.broker.process = undefined;
+    }
+    this.ctx.save();
+  }
+
+  async startPrometheus(): Promise<void> {
+    const { paths, plan, state } = this.ctx;
+    const binary = findPrometheus();
+    if (!binary) {
+      state.prometheus = { phase: 'missing', error: 'prometheus is not installed' };
+      this.ctx.save();
+      return;
+    }
+    const dir = paths.prometheusDir;
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(plan.ports));
+    const port = await preferredOrFreePort(shiftedPort(PROMETHEUS_BASE_PORT, plan.portOffset), Object.values(plan.ports));
+    const url = `http://127.0.0.1:${port}`;
+    if (this.ctx.stopping()) return;
+    this.prometheusProcess = new SupervisedProcess({
+      name: 'prometheus',
+      command: binary,
+      args: prometheusArgs(dir, port),
+      env: process.env,
+      logFile: join(paths.logsDir, 'prometheus.log'),
+      markers: [dir],
+      onChange: () => this.ctx.save(),
+      log: this.ctx.log,
+    });
+    Object.assign(state.prometheus, { port, url });
+    this.prometheusProcess.start();
+    await this.waitForPrometheus(url);
+  }
+
+  private async waitForPrometheus(url: string): Promise<void> {
+    const state = this.ctx.state;
+    const deadline = Date.now() + PROMETHEUS_READY_TIMEOUT_MS;
+    while (Date.now() < deadline && !this.ctx.stopping()) {
+      if (await answers(`${url}/-/ready`)) {
+        Object.assign(state.prometheus, { phase: 'running', startedAt: new Date().toISOString() });
+        this.ctx.save();
+        return;
+      }
+      await sleep(100);
+    }
+    state.prometheus.phase = 'failed';
+    state.prometheus.error = `not ready within ${PROMETHEUS_READY_TIMEOUT_MS / 1000} s; see logs/prometheus.log`;
+    this.ctx.save();
+  }
+
+  /** Stops Prometheus, the broker node and PostgreSQL together (after the services). */
+  async stop(): Promise<void> {
+    const pg = this.postgres ?? (await this.postgresStarting);
+    await Promise.all([
+      this.prometheusProcess?.stop(PROMETHEUS_GRACE_MS),
+      this.rabbit?.stop(DEPENDENCY_GRACE_MS),
+      pg && withTimeout(pg.stop(), DEPENDENCY_GRACE_MS, 'slow').catch(() =>
+        stopOwned(this.ctx.state.postgres.process, { signal: 'SIGKILL', graceMs: 1_000 }),
+      ),
+    ]);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
