@@ -3,7 +3,7 @@
  * a no-op second up, a crashed service restarted, down leaving nothing behind.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/types.js';
@@ -49,6 +49,15 @@ describe('ecom on the local runtime', () => {
       frontend: `http://127.0.0.1:${5004 + offset}`,
     });
   }, UP_TIMEOUT_MS + 5_000);
+
+  it('keeps the logs (customer names and emails) private: directory 0700, files 0600', () => {
+    const logs = join(home, 'logs');
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    expect(mode(logs)).toBe('700');
+    const files = readdirSync(logs);
+    expect(files).toEqual(expect.arrayContaining(['supervisor.log', 'postgres.log', 'catalog.log', 'order.log']));
+    expect(Object.fromEntries(files.map((f) => [f, mode(join(logs, f))]))).toEqual(Object.fromEntries(files.map((f) => [f, '600'])));
+  });
 
   it('status --json shows every service running and healthy, and the dependencies', async () => {
     const run = await ecom(home, ['status', '--json']);

@@ -4,9 +4,10 @@
  * already answering on 127.0.0.1:5672; else none (orders wait in the outbox).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerKind, OwnedProcess } from './state.js';
+import { openLogForAppend } from './log-files.js';
 import { childPids, commandLine } from './proc.js';
 import { LOCAL_BROKER_URL, amqpUrlFor, prepareRabbitNode, rabbitEnv, waitForAmqp, type RabbitNodePlan } from './rabbitmq.js';
 
@@ -81,7 +82,7 @@ export class OwnRabbitNode {
 
   start(baseEnv: NodeJS.ProcessEnv): void {
     prepareRabbitNode(this.plan);
-    const fd = openSync(this.logFile, 'a');
+    const fd = openLogForAppend(this.logFile);
     try {
       this.child = spawn(this.script, [], { env: rabbitEnv(this.plan, baseEnv), stdio: ['ignore', fd, fd], cwd: this.plan.dir });
     } finally {

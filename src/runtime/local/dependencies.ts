@@ -3,11 +3,12 @@
  * local one) and Prometheus, each started concurrently and recorded in the state it
  * shares with the supervisor; stopped together after the services.
  */
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postgresCanReach } from './access.js';
 import { OwnRabbitNode, RABBIT_BOOT_TIMEOUT_MS, chooseBroker, type BrokerChoice } from './broker.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
+import { appendToLog } from './log-files.js';
 import { fallbackDataRoot, postgresDataDir, stateId, type StatePaths } from './paths.js';
 import { PROMETHEUS_BASE_PORT, RABBITMQ_MANAGEMENT_BASE_PORT, preferredOrFreePort, shiftedPort } from './ports.js';
 import { findPrometheus, prometheusArgs, prometheusConfig } from './prometheus.js';
@@ -77,7 +78,7 @@ export class Dependencies {
       const port = await freePort();
       state.postgres.port = port;
       const server = await withTimeout(
-        startEmbeddedPostgres({ dataDir, port, password: secrets.postgresPassword, onLog: (l) => appendFileSync(logFile, l.endsWith('\n') ? l : `${l}\n`) }),
+        startEmbeddedPostgres({ dataDir, port, password: secrets.postgresPassword, onLog: (l) => appendToLog(logFile, l.endsWith('\n') ? l : `${l}\n`) }),
         POSTGRES_START_TIMEOUT_MS,
         `no answer within ${POSTGRES_START_TIMEOUT_MS / 1000} s`,
       );

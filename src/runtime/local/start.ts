@@ -4,10 +4,11 @@
  * every service answers /health.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { EcomError, PrerequisiteError, TimeoutError } from '../../cli/errors.js';
 import { SERVICE_NAMES, type ServiceName, type UpOptions, type UpResult } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from './health.js';
+import { ensureLogsDir, openLogForAppend } from './log-files.js';
 import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
 import { assertServicePortsFree, offsetOf } from './ports.js';
 import { isOurs } from './proc.js';
@@ -22,7 +23,7 @@ const LOG_LINES_ON_FAILURE = 8;
 
 export async function localUp(paths: StatePaths, options: UpOptions): Promise<UpResult> {
   const started = Date.now();
-  mkdirSync(paths.logsDir, { recursive: true });
+  ensureLogsDir(paths.logsDir);
   const existing = readState(paths.stateFile);
   if (existing && isOurs(existing.supervisor) && ['starting', 'running'].includes(existing.phase)) {
     assertSamePorts(existing, options.ports);
@@ -62,7 +63,7 @@ function startSupervisor(paths: StatePaths, options: UpOptions): void {
   const amqpUrl = options.amqpUrl ?? process.env.AMQP_URL;
   if (amqpUrl) plan.amqpUrl = amqpUrl;
   writeJsonAtomic(paths.planFile, plan);
-  const out = openSync(paths.supervisorLog, 'a');
+  const out = openLogForAppend(paths.supervisorLog);
   try {
     const child = spawn(process.execPath, [files.supervisor, '--state-dir', paths.stateDir], {
       detached: true,

@@ -3,8 +3,9 @@
  * restarted with exponential back-off after a crash, restarts counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import type { ServiceState } from '../types.js';
+import { openLogForAppend } from './log-files.js';
 import type { OwnedProcess } from './state.js';
 
 export const RESTART_BASE_MS = 500;
@@ -73,7 +74,7 @@ export class SupervisedProcess {
   }
 
   private spawnChild(): void {
-    const fd = openSync(this.opts.logFile, 'a');
+    const fd = openLogForAppend(this.opts.logFile);
     let child: ChildProcess;
     try {
       child = spawn(this.opts.command, this.opts.args, { env: this.opts.env, stdio: ['ignore', fd, fd] });

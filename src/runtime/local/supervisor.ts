@@ -5,10 +5,11 @@
  * answers, restarts crashed services, keeps state.json current, and on SIGTERM stops
  * everything it started, in order, then exits.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '../types.js';
 import { Dependencies, type BrokerStart } from './dependencies.js';
+import { ensureLogsDir } from './log-files.js';
 import { builtFiles, statePaths, type BuiltFiles, type StatePaths } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { serviceEnv, serviceUrl } from './service-env.js';
@@ -57,7 +58,7 @@ class Supervisor {
   }
 
   async start(): Promise<void> {
-    mkdirSync(this.paths.logsDir, { recursive: true });
+    ensureLogsDir(this.paths.logsDir);
     const { secrets, created } = loadOrCreateSecrets(this.paths.secretsFile);
     const dataDir = this.deps.preparePostgresDir(created);
     if (created) rmSync(join(this.paths.rabbitDir, 'mnesia'), { recursive: true, force: true });
