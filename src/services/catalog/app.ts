@@ -37,18 +37,22 @@ export function createCatalogApp(deps: CatalogDeps): ServiceApp {
     service: 'catalog',
     logger: deps.logger,
     checks: [{ name: 'postgres', check: () => pingDatabase(pool) }, ...(deps.extraChecks ?? [])],
+    // The hot path: a URL served before is answered from memory before routing, without
+    // parsing its query (only URLs that passed validation ever get an entry).
+    answerFromMemory: (req, res) => {
+      const page = cache.get(req.url);
+      if (!page || isMissing(page)) return undefined;
+      sendCached(req, res, page);
+      return page.route;
+    },
     routes: (app: Express) => {
       app.get('/', (_req, res) => {
         res.json({ service: 'catalog', endpoints: ['GET /catalog', 'GET /catalog/:id'] });
       });
 
       app.get('/catalog', async (req, res) => {
-        // Hot path: a URL seen before is served from memory without parsing its query;
-        // only URLs that passed validation ever get an entry.
-        const hit = cache.get(req.url);
-        if (hit) return sendCached(req, res, hit);
         const q = validate(listQuery, req.query, 'query');
-        const page = await cache.getOrLoad(req.url, async () => {
+        const page = await cache.getOrLoad(req.url, '/catalog', async () => {
           if (q.cursor !== undefined) {
             const items = await listProductsAfter(pool, q.limit, q.cursor);
             const last = items.at(-1);
@@ -64,18 +68,17 @@ export function createCatalogApp(deps: CatalogDeps): ServiceApp {
       });
 
       app.get('/catalog/:id', async (req, res) => {
-        let page = cache.get(req.url);
-        if (!page) {
-          const id = validate(integerId, req.params.id, 'product id', 'id');
-          page = await cache.getOrLoad(req.url, async () => (await findProduct(pool, id)) ?? null);
-        }
+        const id = validate(integerId, req.params.id, 'product id', 'id');
+        const page = await cache.getOrLoad(req.url, '/catalog/:id', async () => (await findProduct(pool, id)) ?? null);
         // A missing product is cached too (as JSON null), so repeated misses stay cheap.
-        if (page.body.length === 4) throw notFound(`product ${req.params.id} does not exist`);
+        if (isMissing(page)) throw notFound(`product ${req.params.id} does not exist`);
         sendCached(req, res, page);
       });
     },
   });
 }
+
+const isMissing = (page: CachedPage) => page.body.length === 4; // JSON null
 
 /** 304 when the client already has this version; otherwise the stored bytes, no re-serialization. */
 function sendCached(req: Request, res: Response, page: CachedPage): void {

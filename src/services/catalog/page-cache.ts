@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 export interface CachedPage {
   body: Buffer;
   etag: string;
+  /** The route pattern that produced it, for metrics when answered before routing. */
+  route: string;
 }
 
 const MAX_PAGES = 2_000;
@@ -32,11 +34,11 @@ export class PageCache {
   }
 
   /** Produces the page through `load` unless cached; stores it if nothing changed meanwhile. */
-  async getOrLoad(key: string, load: () => Promise<unknown>): Promise<CachedPage> {
+  async getOrLoad(key: string, route: string, load: () => Promise<unknown>): Promise<CachedPage> {
     const hit = this.get(key);
     if (hit) return hit;
     const generation = this.generation;
-    const page = serialize(await load());
+    const page = serialize(await load(), route);
     if (this.enabled && generation === this.generation) {
       if (this.pages.size >= MAX_PAGES) this.pages.clear();
       this.pages.set(key, page);
@@ -50,8 +52,8 @@ export class PageCache {
   }
 }
 
-export function serialize(value: unknown): CachedPage {
+export function serialize(value: unknown, route: string): CachedPage {
   const body = Buffer.from(JSON.stringify(value));
   const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
-  return { body, etag };
+  return { body, etag, route };
 }

@@ -53,6 +53,9 @@ export function createHttpMetrics(service: string): HttpMetrics {
 
 /** The matched pattern (`/catalog/:id`), never the raw URL, so label cardinality stays bounded. */
 function routePattern(req: Request): string {
+  // Set when the request was answered before routing (see answerFromMemory).
+  const answered = req.res?.locals.route as string | undefined;
+  if (answered !== undefined) return answered;
   const path = req.route?.path as string | undefined;
   if (path === undefined) return 'unmatched';
   return (req.baseUrl || '') + path;
