@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filterSince, lastLines, lineTime, mergeByTime, readLogs, toLogLines } from '../../../src/runtime/local/logs.js';
+import { REPLACED_NOTICE, TRUNCATED_NOTICE } from '../../../src/runtime/local/log-reader.js';
 import type { LogLine, ServiceName } from '../../../src/runtime/types.js';
 
 const pino = (time: string, msg: string, service = 'catalog') => JSON.stringify({ level: 'info', time, service, msg });
@@ -62,7 +63,7 @@ describe('reading log files', () => {
     expect(msgs(lines)).toEqual(['catalog:c2', 'order:o2', 'catalog:c3', 'order:o3']);
   });
 
-  it('follows new lines, re-reads a truncated or rotated file from its start, and ends on abort', async () => {
+  it('follows new lines, re-reads a truncated or rotated file from its start saying so, and ends on abort', async () => {
     const dir = logDir();
     const file = join(dir, 'catalog.log');
     writeFileSync(file, `${pino('2026-01-01T00:00:00Z', 'before')}\n`);
@@ -93,6 +94,13 @@ describe('reading log files', () => {
     await waitFor('catalog:after rotation');
     abort.abort();
     await done;
-    expect(seen).toEqual(['catalog:appended', 'catalog:half line', 'catalog:after truncation', 'catalog:after rotation']);
+    expect(seen).toEqual([
+      'catalog:appended',
+      'catalog:half line',
+      `catalog:${TRUNCATED_NOTICE}`,
+      'catalog:after truncation',
+      `catalog:${REPLACED_NOTICE}`,
+      'catalog:after rotation',
+    ]);
   });
 });
