@@ -142,6 +142,11 @@ describe('ecom on the local runtime', () => {
     );
     expect(after.pid).not.toBe(before.pid);
     expect(after.restarts).toBeGreaterThanOrEqual(1);
+    const notes = readFileSync(join(home, 'logs', 'search.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"ecom":"supervisor"'))
+      .map((l) => JSON.parse(l) as { level: string; service: string; msg: string });
+    expect(notes[0]).toMatchObject({ level: 'warn', service: 'search', msg: expect.stringMatching(/^exited \(signal SIGKILL\); restarting in \d+ ms \(restart 1\)$/) });
   }, 40_000);
 
   it('status --watch prints a new block every 2 s until interrupted', async () => {

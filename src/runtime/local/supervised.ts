@@ -21,6 +21,12 @@ export function restartDelayMs(consecutive: number, baseMs = RESTART_BASE_MS, ca
   return Math.min(capMs, baseMs * 2 ** Math.max(0, consecutive - 1));
 }
 
+/** The line the supervisor adds to a service's own log before restarting it (pino-shaped, marked `ecom`). */
+export function restartNote(service: string, how: string, delayMs: number, restart: number, now = new Date()): string {
+  const msg = `exited (${how}); restarting in ${delayMs} ms (restart ${restart})`;
+  return JSON.stringify({ level: 'warn', time: now.toISOString(), service, msg, ecom: 'supervisor' });
+}
+
 export interface SupervisedOptions {
   name: string;
   command: string;
@@ -112,9 +118,15 @@ export class SupervisedProcess {
     this.opts.log(`${this.opts.name} exited (${signal ?? `code ${code}`}) after ${upMs} ms; restarting in ${delay} ms`);
     this.restarts += 1;
     this.setState('restarting');
-    this.timer = setTimeout(() => {
-      if (!this.stopping) this.spawnChild();
-    }, delay);
+    const note = restartNote(this.opts.name, signal ? `signal ${signal}` : `code ${code}`, delay, this.restarts);
+    // After the dead child's last lines, so its log reads in order: its output, why it stopped, the new start.
+    void this.outputDrained().then(() => {
+      if (this.stopping) return;
+      this.logFile.write(Buffer.from(`${note}\n`));
+      this.timer = setTimeout(() => {
+        if (!this.stopping) this.spawnChild();
+      }, delay);
+    });
   }
 
   /** Appends a stream's whole lines to the log file; resolves when the stream is done. */
