@@ -49,9 +49,13 @@ describe('ecom up when something is in the way', () => {
     expect(status.running).toBe(false);
   });
 
-  it('comes up with a broker that never answers, status shows it missing; down works without the supervisor', async () => {
+  it('comes up with a broker that never answers and Prometheus pushed off its port, and says both; down works without the supervisor', async () => {
     const h = home();
     const offset = await freeOffset();
+    const prometheusPort = 9090 + offset;
+    const blocker = createServer();
+    servers.push(blocker);
+    await new Promise<void>((r) => blocker.once('error', () => r()).listen(prometheusPort, '127.0.0.1', () => r()));
     const url = 'amqp://guest:guest@127.0.0.1:1';
     const run = await ecom(h, ['up', '--port-offset', String(offset), '--amqp-url', url, '--timeout', '120s', '--json'], 150_000);
     expect(run.code, run.stderr).toBe(0);
@@ -63,6 +67,13 @@ describe('ecom up when something is in the way', () => {
     expect(broker.state).toBe('missing');
     expect(broker.detail).toContain('not connected');
     expect(broker.detail).not.toContain('guest:guest');
+    const prometheus = status.dependencies.find((d) => d.name === 'prometheus')!;
+    if (prometheus.state !== 'missing') {
+      const moved = new RegExp(`on port \\d+ instead of ${prometheusPort} \\(9090 \\+ port offset ${offset}\\), which was taken`);
+      expect(up.warnings.join('\n')).toMatch(moved);
+      expect(run.stderr).toMatch(moved);
+      expect(prometheus.detail).toMatch(moved);
+    }
     const health = Object.fromEntries(status.services.map((s) => [s.name, s.health]));
     expect(health).toEqual({ catalog: 'ok', search: 'ok', order: 'degraded', frontend: 'degraded' });
 

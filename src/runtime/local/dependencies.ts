@@ -166,8 +166,10 @@ export class Dependencies {
     const dir = paths.prometheusDir;
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig(plan.ports));
+    const plannedPort = PROMETHEUS_BASE_PORT + plan.portOffset;
     const port = await preferredOrFreePort(shiftedPort(PROMETHEUS_BASE_PORT, plan.portOffset), Object.values(plan.ports));
     const url = `http://127.0.0.1:${port}`;
+    if (port !== plannedPort) this.ctx.log(`prometheus: planned port ${plannedPort} is not usable; using ${port}`);
     if (this.ctx.stopping()) return;
     this.prometheusProcess = new SupervisedProcess({
       name: 'prometheus',
@@ -179,7 +181,7 @@ export class Dependencies {
       onChange: () => this.ctx.save(),
       log: this.ctx.log,
     });
-    Object.assign(state.prometheus, { port, url });
+    Object.assign(state.prometheus, { port, url, plannedPort });
     this.prometheusProcess.start();
     await this.waitForPrometheus(url);
   }

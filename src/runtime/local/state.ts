@@ -53,6 +53,8 @@ export interface BrokerState {
 export interface PrometheusState {
   phase: 'starting' | 'running' | 'missing' | 'failed' | 'stopped';
   port?: number;
+  /** The port it was meant to have (9090 + port offset); differs from `port` when that one was taken. */
+  plannedPort?: number;
   url?: string;
   process?: OwnedProcess;
   startedAt?: string;

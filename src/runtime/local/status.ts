@@ -6,6 +6,7 @@ import { SERVICE_NAMES, type DependencyStatus, type Endpoints, type ServiceStatu
 import { probeHealth, tcpAnswers, type HealthProbe } from './health.js';
 import { isOurs } from './proc.js';
 import { recordedProcesses, type LocalState } from './state.js';
+import { prometheusPortMoved } from './up-progress.js';
 
 export const NOT_RUNNING: SystemStatus = { runtime: 'local', running: false, services: [], dependencies: [] };
 
@@ -85,11 +86,14 @@ async function brokerStatus(state: LocalState): Promise<DependencyStatus> {
     : { name: 'broker', state: 'missing', detail: `not connected: ${where} does not answer (${source}); orders wait in the outbox`, url: where };
 }
 
-function prometheusStatus(state: LocalState): DependencyStatus {
+/** `alive`: whether the recorded Prometheus pid is still ours (tests pass it). */
+export function prometheusStatus(state: LocalState, alive = isOurs(state.prometheus.process)): DependencyStatus {
   const p = state.prometheus;
   if (p.phase === 'missing') return { name: 'prometheus', state: 'missing', detail: 'prometheus is not installed; metrics are not scraped' };
-  if (isOurs(p.process)) {
-    const s: DependencyStatus = { name: 'prometheus', state: 'running', detail: `scraping the four services every 5s`, pid: p.process!.pid };
+  if (alive && p.process) {
+    const moved = prometheusPortMoved(state);
+    const detail = `scraping the four services every 5s${moved ? `; ${moved}` : ''}`;
+    const s: DependencyStatus = { name: 'prometheus', state: 'running', detail, pid: p.process.pid };
     if (p.url) s.url = p.url;
     return s;
   }

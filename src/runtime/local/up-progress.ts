@@ -4,6 +4,7 @@
  */
 import { SERVICE_NAMES, type ProgressEvent, type ServiceName } from '../types.js';
 import type { HealthProbe } from './health.js';
+import { MAX_PORT } from './ports.js';
 import type { LocalState } from './state.js';
 
 export interface Pending {
@@ -52,7 +53,20 @@ export function upWarnings(state: LocalState, brokerAnswers = true): string[] {
   if (b.phase === 'failed') warnings.push(`own RabbitMQ node failed: ${b.error ?? 'see logs/rabbitmq.log'}; orders wait in the outbox`);
   if (state.prometheus.phase === 'missing') warnings.push('prometheus is not installed: metrics are not scraped (apt-get install prometheus)');
   if (state.prometheus.phase === 'failed') warnings.push(`prometheus failed: ${state.prometheus.error ?? 'see logs/prometheus.log'}`);
+  const moved = prometheusPortMoved(state);
+  if (moved && state.prometheus.phase === 'running') warnings.push(`prometheus is ${moved}`);
   return warnings;
+}
+
+/**
+ * "on port 41234 instead of 9790 (9090 + port offset 700), which was taken", or
+ * undefined when it got its planned port (or the state predates plannedPort).
+ */
+export function prometheusPortMoved(state: LocalState): string | undefined {
+  const { port, plannedPort } = state.prometheus;
+  if (port === undefined || plannedPort === undefined || port === plannedPort) return undefined;
+  const why = plannedPort > MAX_PORT ? 'which is above 65535' : 'which was taken';
+  return `on port ${port} instead of ${plannedPort} (9090 + port offset ${state.portOffset}), ${why}`;
 }
 
 type TaskStatus = 'starting' | 'done' | 'skipped' | 'warned';

@@ -39,6 +39,18 @@ describe('what up still waits for', () => {
     expect(upWarnings(state, false)).toEqual(['broker amqp://u:***@127.0.0.1:41000 stopped answering; orders wait in the outbox until it is back']);
   });
 
+  it('warns when Prometheus could not have its planned port, and not when it did', () => {
+    const state = sampleState('/s');
+    state.portOffset = 700;
+    state.prometheus = { ...state.prometheus, plannedPort: 9790, port: 41234, url: 'http://127.0.0.1:41234' };
+    expect(upWarnings(state)).toEqual(['prometheus is on port 41234 instead of 9790 (9090 + port offset 700), which was taken']);
+    state.prometheus.port = 9790;
+    expect(upWarnings(state)).toEqual([]);
+    state.portOffset = 60_000;
+    state.prometheus = { ...state.prometheus, plannedPort: 69_090, port: 40_001 };
+    expect(upWarnings(state)).toEqual(['prometheus is on port 40001 instead of 69090 (9090 + port offset 60000), which is above 65535']);
+  });
+
   it('emits start, then done once per task', () => {
     const events: ProgressEvent[] = [];
     const progress = new UpProgress((e) => events.push(e));
