@@ -163,6 +163,22 @@ describe('ecom on the local runtime', () => {
     expect(out).toContain('catalog');
   }, 20_000);
 
+  it('status --watch --json prints one compact JSON document per line per refresh', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecom.js'), 'status', '--watch', '--json'], { env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await until(async () => ((out.match(/\n/g) ?? []).length >= 2 ? true : undefined), 10_000, 'two JSON lines');
+    child.kill('SIGINT');
+    const code = await exited;
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    const lines = out.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect((JSON.parse(line) as SystemStatus).running).toBe(true);
+  }, 20_000);
+
   it('down stops exactly what up started and frees the ports; a second down has nothing to stop', async () => {
     const pids = recordedPids(home);
     expect(pids.length).toBeGreaterThanOrEqual(6);

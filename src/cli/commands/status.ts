@@ -1,7 +1,8 @@
 /** `ecom status`: services, dependencies and URLs, once or every 2 s with --watch. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveRuntime } from '../../runtime/detect.js';
 import type { Runtime, SystemStatus } from '../../runtime/types.js';
-import { createOutput, type Output } from '../output.js';
+import { createOutput, type OutputMode } from '../output.js';
 import { NO_PAINT, type Paint } from '../render.js';
 import { formatEndpoints } from './up.js';
 
@@ -23,31 +24,53 @@ export async function runStatus(options: StatusCommandOptions): Promise<number> 
     out.result(renderStatus(status, paint), status);
     return 0;
   }
-  await watchStatus(runtime, out, paint);
-  return 0;
-}
-
-/** Redraws until SIGINT/SIGTERM: in place on a TTY, a new timestamped block otherwise, a JSON line per refresh with --json. */
-async function watchStatus(runtime: Runtime, out: Output, paint: Paint): Promise<void> {
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    while (!stop.signal.aborted) {
-      const status = await runtime.status();
-      if (out.mode === 'json') process.stdout.write(`${JSON.stringify(status)}\n`);
-      else if (out.mode === 'tty') process.stdout.write(`\x1b[H\x1b[2J${renderStatus(status, paint)}\n${paint.dim('refreshing every 2 s; Ctrl-C to stop')}\n`);
-      else process.stdout.write(`--- ${new Date().toISOString()} ---\n${renderStatus(status, paint)}\n`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, WATCH_INTERVAL_MS);
-        stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
-    }
+    await watchStatus(runtime, { mode: out.mode, paint, signal: stop.signal });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
+  return 0;
+}
+
+export interface WatchOptions {
+  mode: OutputMode;
+  paint: Paint;
+  /** Ends the watch (SIGINT/SIGTERM in the command). */
+  signal: AbortSignal;
+  intervalMs?: number;
+  write?: (text: string) => void;
+}
+
+/**
+ * Redraws until the signal aborts: in place on a TTY, a new timestamped block
+ * otherwise, and with --json one compact JSON document per line per refresh (NDJSON).
+ * The wait between refreshes holds one abort listener, removed when it ends.
+ */
+export async function watchStatus(runtime: Runtime, options: WatchOptions): Promise<void> {
+  const { mode, paint, signal } = options;
+  const write = options.write ?? ((text: string) => void process.stdout.write(text));
+  while (!signal.aborted) {
+    const status = await runtime.status();
+    if (signal.aborted) break;
+    write(watchFrame(status, mode, paint));
+    try {
+      await sleep(options.intervalMs ?? WATCH_INTERVAL_MS, undefined, { signal });
+    } catch {
+      // aborted: the loop ends
+    }
+  }
+}
+
+/** One refresh as written to stdout. */
+export function watchFrame(status: SystemStatus, mode: OutputMode, paint: Paint = NO_PAINT, now = new Date()): string {
+  if (mode === 'json') return `${JSON.stringify(status)}\n`;
+  if (mode === 'tty') return `\x1b[H\x1b[2J${renderStatus(status, paint)}\n${paint.dim('refreshing every 2 s; Ctrl-C to stop')}\n`;
+  return `--- ${now.toISOString()} ---\n${renderStatus(status, paint)}\n`;
 }
 
 export function formatUptime(seconds: number | undefined): string {
