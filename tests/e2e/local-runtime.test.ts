@@ -127,6 +127,19 @@ describe('ecom on the local runtime', () => {
     const run = await ecom(home, ['up', '--port-offset', String(offset + 5)]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`port offset ${offset}`);
+    expect(run.stderr).toContain('without --port-offset');
+  });
+
+  it('a bare up (no --port-offset) finds the system up on its offset and changes nothing', async (ctx) => {
+    // Needs src/cli/main.ts to leave --port-offset undefined when it is not given.
+    if ((await ecom(home, ['up', '--help'])).stdout.includes('(default: 0)')) ctx.skip();
+    const pidsBefore = recordedPids(home);
+    const run = await ecom(home, ['up', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = parseJson<UpJson>(run);
+    expect(result.alreadyUp).toBe(true);
+    expect(result.endpoints.services.catalog).toBe(`http://127.0.0.1:${5001 + offset}`);
+    expect(recordedPids(home)).toEqual(pidsBefore);
   });
 
   it('restarts a service killed with SIGKILL and counts the restart', async () => {

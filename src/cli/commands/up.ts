@@ -1,8 +1,8 @@
 /** `ecom up`: choose the runtime, bring the system up, print where it answers. */
-import { detectRuntime } from '../../runtime/detect.js';
+import { detectRuntime, type RuntimeChoice } from '../../runtime/detect.js';
 import { servicePorts } from '../../runtime/local/ports.js';
-import { SERVICE_NAMES, type Endpoints } from '../../runtime/types.js';
-import { createOutput } from '../output.js';
+import { SERVICE_NAMES, type Endpoints, type Runtime, type ServiceName } from '../../runtime/types.js';
+import { createOutput, type Output } from '../output.js';
 
 export interface UpCommandOptions {
   cwd: string;
@@ -10,21 +10,27 @@ export interface UpCommandOptions {
   json?: boolean;
   /** Milliseconds. */
   timeout: number;
-  portOffset: number;
+  /** Undefined when not given: a running system keeps its ports, otherwise 0. */
+  portOffset?: number;
   amqpUrl?: string;
   runtime?: string;
 }
 
-export async function runUp(options: UpCommandOptions): Promise<number> {
+export interface UpDeps {
+  choice?: RuntimeChoice;
+  output?: Output;
+}
+
+export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promise<number> {
   const started = performance.now();
-  const out = createOutput({ json: options.json ?? false });
-  const choice = await detectRuntime({ cwd: options.cwd, name: options.runtime });
+  const out = deps.output ?? createOutput({ json: options.json ?? false });
+  const choice = deps.choice ?? (await detectRuntime({ cwd: options.cwd, name: options.runtime }));
   out.info(`runtime: ${choice.runtime.name} (${choice.reason}); state in ${choice.stateDir}`);
   const result = await choice.runtime
     .up({
       cwd: options.cwd,
       timeoutMs: options.timeout,
-      ports: servicePorts(options.portOffset),
+      ports: await plannedPorts(choice.runtime, options.portOffset),
       amqpUrl: options.amqpUrl,
       progress: (event) => out.progress(event),
     })
@@ -44,6 +50,20 @@ export async function runUp(options: UpCommandOptions): Promise<number> {
     warnings: result.warnings,
   });
   return 0;
+}
+
+/**
+ * The service ports to ask for: from an explicit offset; without one, the ports of the
+ * system already running (so a bare `ecom up` finds it up), else the defaults. Only an
+ * explicitly different offset is refused by the runtime.
+ */
+export async function plannedPorts(runtime: Runtime, portOffset: number | undefined): Promise<Record<ServiceName, number>> {
+  if (portOffset !== undefined) return servicePorts(portOffset);
+  const running = await runtime.endpoints();
+  if (!running) return servicePorts(0);
+  const ports = SERVICE_NAMES.map((s) => Number(new URL(running.services[s]).port));
+  if (ports.some((p) => !Number.isInteger(p) || p <= 0)) return servicePorts(0);
+  return Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
 }
 
 export function formatEndpoints(endpoints: Endpoints): string {

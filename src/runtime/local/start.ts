@@ -49,7 +49,7 @@ function assertSamePorts(state: LocalState, ports: Record<ServiceName, number>):
   if (SERVICE_NAMES.every((s, i) => ports[s] === running[i])) return;
   throw new EcomError(
     `ecom is already up here on ports ${running.join(', ')} (port offset ${state.portOffset})`,
-    `run \`ecom down\` first, or repeat \`ecom up --port-offset ${state.portOffset}\``,
+    `run \`ecom down\` first, or run \`ecom up\` without --port-offset (or with --port-offset ${state.portOffset})`,
   );
 }
 
