@@ -35,7 +35,7 @@ program
   .description('start the whole system and wait until every service is healthy')
   .addOption(new Option('--runtime <name>', 'where to run it').choices(['local']).env('ECOM_RUNTIME'))
   .addOption(durationOption('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', '5m'))
-  .option('--port-offset <n>', 'add n to every service port (5001-5004 by default)', parsePortOffset, 0)
+  .option('--port-offset <n>', 'add n to every service port (5001-5004 by default; a running system keeps its own)', parsePortOffset)
   .option('--amqp-url <url>', 'use this RabbitMQ instead of starting one (also AMQP_URL)')
   .option('--json', 'print the result as JSON on stdout', false)
   .action(async (opts) => {
@@ -47,7 +47,7 @@ program
   .command('status')
   .description('show services, dependencies and URLs')
   .option('--json', 'print the status as JSON on stdout', false)
-  .option('-w, --watch', 'refresh every 2 seconds until interrupted', false)
+  .option('-w, --watch', 'refresh every 2 seconds until interrupted; with --json, one compact JSON document per line per refresh (NDJSON)', false)
   .action(async (opts) => {
     const { runStatus } = await import('./commands/status.js');
     await exitWith(runStatus({ ...globals(), ...opts }));
