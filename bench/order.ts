@@ -16,12 +16,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type autocannon from 'autocannon';
-import pg from 'pg';
 import { orderQueues, type OrderQueues } from '../src/services/common/amqp.js';
 import { prepareDatabase } from '../src/services/common/db/migrate.js';
 import { createPool, type Pool } from '../src/services/common/db/pool.js';
 import { INSERT_ORDERS_SQL } from '../src/services/order/orders-repository.js';
-import { benchDatabase, load, printRatio, startServerProcess, stopProcess, type LoadResult } from './lib/harness.js';
+import { adminQuery, benchDatabase, load, printRatio, startServerProcess, stopProcess, type LoadResult } from './lib/harness.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Each side runs twice, alternating, so drift on a shared machine hits both alike. */
@@ -245,15 +244,6 @@ async function dropDatabase(adminUrl: string, url: string): Promise<void> {
   await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
 }
 
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A plain (not recovering) connection for the bench's own declarations, checks and clean-up. */
 export async function openBroker(): Promise<{ connection: ChannelModel; channel: Channel }> {

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../helpers/services.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ecom.js');
@@ -153,21 +154,9 @@ export function recordedPids(home: string): number[] {
   return pids.filter((p): p is number => typeof p === 'number');
 }
 
-/** Polls `probe` until it returns something other than undefined; throws after `timeoutMs`. */
-export async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Polls `probe` (each poll runs the CLI, so not too often) until it returns a value; throws after `timeoutMs`. */
+export const until = <T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> =>
+  eventually(probe, timeoutMs, what, 250);
 
 export function parseJson<T>(run: Run): T {
   try {
