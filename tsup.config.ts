@@ -24,6 +24,8 @@ const versionAtBuildTime: Plugin = {
  * Node built-ins cannot run in an ESM bundle, so they become `process.getBuiltinModule`
  * (Node ≥ 20.16; we need ≥ 20.19), for commander's files only.
  */
+const LAZY_BUILTINS = new Set(['node:child_process']);
+
 const builtinsForBundledCommonJs: Plugin = {
   name: 'builtins-for-bundled-commonjs',
   setup(build) {
@@ -32,7 +34,11 @@ const builtinsForBundledCommonJs: Plugin = {
       return { path: args.path, namespace: 'builtin-for-cjs' };
     });
     build.onLoad({ filter: /.*/, namespace: 'builtin-for-cjs' }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
+      contents: LAZY_BUILTINS.has(args.path)
+        ? // Loaded on first use: commander needs child_process only for executable
+          // subcommands, which ecom has none of, and compiling it costs ~5 ms a start.
+          `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= process.getBuiltinModule(${JSON.stringify(args.path)}))[key] });`
+        : `module.exports = process.getBuiltinModule(${JSON.stringify(args.path)});`,
       loader: 'js',
     }));
   },
