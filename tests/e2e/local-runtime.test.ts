@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandLine, portHolder } from '../../src/runtime/local/proc.js';
 import type { SystemStatus } from '../../src/runtime/types.js';
 import { ciEnv, describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
 
@@ -193,13 +194,27 @@ describe('ecom on the local runtime', () => {
   it('down stops exactly what up started and frees the ports; a second down has nothing to stop', async () => {
     const pids = recordedPids(home);
     expect(pids.length).toBeGreaterThanOrEqual(6);
-    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { postgres: { port: number }; prometheus: { port?: number } };
+    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as {
+      postgres: { port: number };
+      prometheus: { port?: number };
+      broker: { kind: string; epmdPort?: number };
+    };
+    // Our own RabbitMQ node runs its own epmd on a private port (not the shared 4369).
+    const epmdPort = state.broker.kind === 'own' ? state.broker.epmdPort : undefined;
+    if (state.broker.kind === 'own') {
+      expect(epmdPort).toBeGreaterThan(0);
+      expect(epmdPort).not.toBe(4369);
+      const holder = portHolder(epmdPort!);
+      expect(holder, `a listener on epmd port ${epmdPort}`).toBeDefined();
+      expect(commandLine(holder!.pid)).toContain('epmd');
+    }
     const run = await ecom(home, ['down', '--json'], 90_000);
     expect(run.code, run.stderr).toBe(0);
     const result = parseJson<{ stopped: string[]; purged: boolean }>(run);
     expect(result.stopped).toEqual(expect.arrayContaining(['supervisor', 'catalog', 'search', 'order', 'frontend', 'postgres']));
     expect(pids.filter(isAlive).map(describePid)).toEqual([]);
-    const ports = [...servicePortsAt(offset), state.postgres.port, ...(state.prometheus.port ? [state.prometheus.port] : [])];
+    const ports = [...servicePortsAt(offset), state.postgres.port, ...(state.prometheus.port ? [state.prometheus.port] : []), ...(epmdPort ? [epmdPort] : [])];
+    if (epmdPort) expect(portHolder(epmdPort), `epmd on ${epmdPort} after down`).toBeUndefined();
     expect(await Promise.all(ports.map(portIsFree))).toEqual(ports.map(() => true));
     const status = parseJson<SystemStatus>(await ecom(home, ['status', '--json']));
     expect(status.running).toBe(false);

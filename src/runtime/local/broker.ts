@@ -8,7 +8,7 @@ import { closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrokerKind, OwnedProcess } from './state.js';
 import { openLogForAppend } from './log-files.js';
-import { childPids, commandLine } from './proc.js';
+import { childPids, commandLine, stopEpmdOn } from './proc.js';
 import { LOCAL_BROKER_URL, amqpUrlFor, prepareRabbitNode, rabbitEnv, waitForAmqp, type RabbitNodePlan } from './rabbitmq.js';
 
 export interface BrokerChoice {
@@ -37,6 +37,8 @@ export async function chooseBroker(inputs: BrokerInputs, ownUrl: () => string): 
 }
 
 export const RABBIT_BOOT_TIMEOUT_MS = 90_000;
+/** epmd exits at once on SIGTERM; SIGKILL after this. */
+export const EPMD_GRACE_MS = 2_000;
 /** RabbitMQ 3.x logs this when the core boot steps begin, about a second before its listeners open. */
 export const RABBIT_LATE_BOOT_MARK = 'Running boot step pre_boot';
 
@@ -116,8 +118,17 @@ export class OwnRabbitNode {
     }
   }
 
-  /** SIGTERM to the script (graceful node stop), SIGKILL to script and VM after `graceMs`. */
+  /**
+   * SIGTERM to the script (graceful node stop), SIGKILL to script and VM after `graceMs`;
+   * then our private epmd, which the VM started detached and which would outlive it.
+   */
   async stop(graceMs: number): Promise<void> {
+    if (!this.child) return;
+    await this.stopNode(graceMs);
+    await stopEpmdOn(this.plan.epmdPort, { graceMs: EPMD_GRACE_MS });
+  }
+
+  private async stopNode(graceMs: number): Promise<void> {
     const child = this.child;
     if (!child || this.exitedEarly) return;
     const vm = this.vm;

@@ -106,9 +106,10 @@ export class Dependencies {
     const choice = (async () => {
       if (script) {
         const [amqpPort, distPort] = [await freePort(), await freePort()];
-        const managementPort = await preferredOrFreePort(shiftedPort(RABBITMQ_MANAGEMENT_BASE_PORT, plan.portOffset), [amqpPort, distPort]);
+        const epmdPort = await distinctFreePort([amqpPort, distPort]);
+        const managementPort = await preferredOrFreePort(shiftedPort(RABBITMQ_MANAGEMENT_BASE_PORT, plan.portOffset), [amqpPort, distPort, epmdPort]);
         const dir = paths.rabbitDir;
-        const nodePlan = { dir, nodeName: `ecom-${stateId(paths.stateDir)}@localhost`, amqpPort, distPort, managementPort, user: secrets.brokerUser, password: secrets.brokerPassword };
+        const nodePlan = { dir, nodeName: `ecom-${stateId(paths.stateDir)}@localhost`, amqpPort, distPort, managementPort, epmdPort, user: secrets.brokerUser, password: secrets.brokerPassword };
         node = new OwnRabbitNode(nodePlan, script, join(paths.logsDir, 'rabbitmq.log'));
       }
       const probeLocal = () => amqpAnswers(LOCAL_BROKER_URL, 1_500);
@@ -139,7 +140,7 @@ export class Dependencies {
     this.rabbit = node;
     node.start(process.env);
     log(`rabbitmq node ${node.plan.nodeName} starting (pid ${node.process?.pid})`);
-    Object.assign(state.broker, { nodeName: node.plan.nodeName, managementUrl: node.managementUrl, process: node.process, startedAt: new Date().toISOString() });
+    Object.assign(state.broker, { nodeName: node.plan.nodeName, managementUrl: node.managementUrl, process: node.process, epmdPort: node.plan.epmdPort, startedAt: new Date().toISOString() });
     this.ctx.save();
     const ok = await node.ready(Date.now() + RABBIT_BOOT_TIMEOUT_MS);
     if (this.ctx.stopping()) return;
@@ -216,6 +217,15 @@ export class Dependencies {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A free port other than those in `avoid` (the kernel rarely hands out the same one twice). */
+async function distinctFreePort(avoid: number[]): Promise<number> {
+  for (let i = 0; i < 5; i++) {
+    const port = await freePort();
+    if (!avoid.includes(port)) return port;
+  }
+  throw new Error('no free port for epmd');
+}
 
 async function answers(url: string): Promise<boolean> {
   try {

@@ -168,3 +168,54 @@ export function childPids(pid: number): number[] {
     return [];
   }
 }
+
+/**
+ * True when `pid` is an epmd serving `port`: its command line names epmd and it was
+ * told the port, either as `-port <port>` or through ERL_EPMD_PORT=<port> in its
+ * environment (how the Erlang VM starts it).
+ */
+export function isEpmdFor(pid: number, port: number, proc: ProcReader = realProc): boolean {
+  if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) return false;
+  const raw = proc.read(pid, 'cmdline');
+  if (raw === undefined || isZombie(pid, proc)) return false;
+  const args = raw.split('\0').filter(Boolean);
+  if (!args.some((a) => a.includes('epmd'))) return false;
+  const portArg = args.findIndex((a, i) => a === '-port' && args[i + 1] === String(port));
+  if (portArg >= 0) return true;
+  const environ = proc.read(pid, 'environ');
+  return environ !== undefined && environ.split('\0').includes(`ERL_EPMD_PORT=${port}`);
+}
+
+/**
+ * Stops the epmd listening on 127.0.0.1:`port` (ours, on a private port): SIGTERM,
+ * SIGKILL after `graceMs`. Does nothing unless the listener is an epmd for exactly
+ * that port. Returns the pid stopped, or undefined.
+ */
+export async function stopEpmdOn(
+  port: number | undefined,
+  opts: { graceMs: number },
+  deps: { holder?: (port: number) => number | undefined; proc?: ProcReader } = {},
+): Promise<number | undefined> {
+  if (!port || !Number.isInteger(port)) return undefined;
+  const proc = deps.proc ?? realProc;
+  const pid = (deps.holder ?? ((p: number) => portHolder(p)?.pid))(port);
+  if (pid === undefined || !isEpmdFor(pid, port, proc)) return undefined;
+  const still = () => isAlive(pid) && isEpmdFor(pid, port, proc);
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return pid;
+  }
+  const deadline = Date.now() + opts.graceMs;
+  while (Date.now() < deadline && still()) await sleep(50);
+  if (still()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    const killDeadline = Date.now() + 2_000;
+    while (Date.now() < killDeadline && still()) await sleep(50);
+  }
+  return pid;
+}

@@ -26,6 +26,11 @@ export interface RabbitNodePlan {
   amqpPort: number;
   distPort: number;
   managementPort: number;
+  /**
+   * Our own epmd (Erlang port mapper) listens here, so none is left on 4369 after we
+   * stop. Without it the node uses (and may start) the shared epmd on 4369.
+   */
+  epmdPort?: number;
   user: string;
   password: string;
 }
@@ -46,7 +51,10 @@ export function rabbitConfig(plan: RabbitNodePlan): string {
   ].join('\n');
 }
 
-/** Environment for rabbitmq-server: nothing from /etc/rabbitmq, everything in `plan.dir`. */
+/**
+ * Environment for rabbitmq-server (and any Erlang tool run against the node): nothing
+ * from /etc/rabbitmq, everything in `plan.dir`, and a private epmd on `plan.epmdPort`.
+ */
 export function rabbitEnv(plan: RabbitNodePlan, base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(base)) {
@@ -64,6 +72,7 @@ export function rabbitEnv(plan: RabbitNodePlan, base: NodeJS.ProcessEnv): NodeJS
     RABBITMQ_CONF_ENV_FILE: join(plan.dir, 'rabbitmq-env.conf'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(plan.dir, 'enabled_plugins'),
     ERL_EPMD_ADDRESS: '127.0.0.1',
+    ...(plan.epmdPort ? { ERL_EPMD_PORT: String(plan.epmdPort) } : {}),
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
   };
 }

@@ -45,6 +45,8 @@ export interface BrokerState {
   /** The rabbitmq-server wrapper script and the Erlang VM under it. */
   process?: OwnedProcess;
   vm?: OwnedProcess;
+  /** Port of the node's own epmd (absent in state files written before it had one). */
+  epmdPort?: number;
   startedAt?: string;
   detail: string;
   error?: string;

@@ -7,12 +7,13 @@ import { rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownResult, ProgressEvent } from '../types.js';
 import { fallbackDataRoot, type StatePaths } from './paths.js';
-import { isOurs, stopOwned, waitGone } from './proc.js';
+import { isOurs, stopEpmdOn, stopOwned, waitGone } from './proc.js';
 import { readState, recordedProcesses, removeState, type LocalState } from './state.js';
 
 /** The supervisor stops services (12 s grace) and then its dependencies (20 s grace). */
 const SUPERVISOR_STOP_TIMEOUT_MS = 45_000;
 const LEFTOVER_GRACE_MS = 10_000;
+const EPMD_GRACE_MS = 2_000;
 
 export async function localDown(
   paths: StatePaths,
@@ -46,7 +47,10 @@ export async function localDown(
 /** Stops recorded processes that are still ours: services first, then the rest together. */
 export async function stopLeftovers(state: LocalState, progress?: (event: ProgressEvent) => void): Promise<string[]> {
   const alive = recordedProcesses(state).filter((p) => isOurs(p.proc));
-  if (alive.length === 0) return [];
+  if (alive.length === 0) {
+    await stopOwnEpmd(state, progress);
+    return [];
+  }
   const services = alive.filter((p) => p.what in state.services);
   const others = alive.filter((p) => !(p.what in state.services));
   const stop = async (p: (typeof alive)[number]) => {
@@ -57,7 +61,21 @@ export async function stopLeftovers(state: LocalState, progress?: (event: Progre
   };
   await Promise.all(services.map(stop));
   await Promise.all(others.map(stop));
+  await stopOwnEpmd(state, progress);
   return alive.map((p) => p.what);
+}
+
+/**
+ * Our RabbitMQ node's private epmd, after the node is gone (the VM starts it detached).
+ * Only an epmd listening on the recorded port and told that port is stopped.
+ */
+async function stopOwnEpmd(state: LocalState, progress?: (event: ProgressEvent) => void): Promise<void> {
+  if (state.broker.kind !== 'own' || !state.broker.epmdPort) return;
+  if (state.broker.vm && isOurs(state.broker.vm)) return; // node still up: leave its epmd
+  const pid = await stopEpmdOn(state.broker.epmdPort, { graceMs: EPMD_GRACE_MS });
+  if (pid === undefined) return;
+  progress?.({ kind: 'start', task: 'rabbitmq (epmd)', verb: 'stopping' });
+  progress?.({ kind: 'done', task: 'rabbitmq (epmd)', outcome: 'stopped', detail: `pid ${pid} on port ${state.broker.epmdPort}` });
 }
 
 /** Removes what ecom created in the state directory (never the directory's other files). */

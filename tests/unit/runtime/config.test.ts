@@ -41,6 +41,7 @@ describe('own RabbitMQ node', () => {
     amqpPort: 41000,
     distPort: 41001,
     managementPort: 15772,
+    epmdPort: 41002,
     user: 'ecom-1a2b3c',
     password: 'pw_-x',
   };
@@ -70,6 +71,16 @@ describe('own RabbitMQ node', () => {
     });
     expect(env.ERL_FLAGS).toBeUndefined();
     expect(amqpUrlFor(plan)).toBe('amqp://ecom-1a2b3c:pw_-x@127.0.0.1:41000');
+  });
+});
+
+describe('own RabbitMQ node epmd', () => {
+  it('runs its own epmd on the planned private port, not an inherited one', () => {
+    const plan: RabbitNodePlan = { dir: '/s/rabbitmq', nodeName: 'n@localhost', amqpPort: 1, distPort: 2, managementPort: 3, epmdPort: 41777, user: 'u', password: 'p' };
+    const env = rabbitEnv(plan, { PATH: '/usr/bin', ERL_EPMD_PORT: '4369' });
+    expect(env.ERL_EPMD_PORT).toBe('41777');
+    expect(env.ERL_EPMD_ADDRESS).toBe('127.0.0.1');
+    expect(rabbitEnv({ ...plan, epmdPort: undefined }, { ERL_EPMD_PORT: '4369' }).ERL_EPMD_PORT).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { freePort } from '../../../src/runtime/local/embedded-postgres.js';
 import { describe, expect, it } from 'vitest';
-import { isOurs, stopOwned, type ProcReader } from '../../../src/runtime/local/proc.js';
+import { isEpmdFor, isOurs, portHolder, stopEpmdOn, stopOwned, type ProcReader } from '../../../src/runtime/local/proc.js';
 
 const fakeProc = (pid: number, cmdline: string, environ = ''): ProcReader => ({
   read: (p, file) => {
@@ -51,5 +52,68 @@ describe('pid verification', () => {
     expect(await stopOwned({ pid, markers: ['/marker/dir'] }, { graceMs: 5_000 })).toBe(true);
     await exited;
     expect(isOurs({ pid, markers: ['/marker/dir'] })).toBe(false);
+  });
+});
+
+/** A stand-in epmd: a node process whose cmdline is `... epmd -port <port>`, listening on that port. */
+async function fakeEpmd(port: number, ignoreTerm = false): Promise<ChildProcess> {
+  const script = `${ignoreTerm ? "process.on('SIGTERM', () => {});" : ''}require('net').createServer().listen(Number(process.argv.at(-1)), '127.0.0.1', () => console.log('ready'))`;
+  const child = spawn(process.execPath, ['-e', script, '--', 'epmd', '-port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout!.once('data', () => resolve());
+  });
+  return child;
+}
+
+describe('stopping our epmd', () => {
+  it('recognises an epmd by -port or by ERL_EPMD_PORT in its environment, and nothing else', () => {
+    expect(isEpmdFor(50, 41777, fakeProc(50, '/usr/lib/erlang/bin/epmd -port 41777'))).toBe(true);
+    expect(isEpmdFor(50, 41777, fakeProc(50, '/usr/lib/erlang/erts-13/bin/epmd -daemon', 'HOME=/x\0ERL_EPMD_PORT=41777\0'))).toBe(true);
+    expect(isEpmdFor(50, 41777, fakeProc(50, '/usr/lib/erlang/erts-13/bin/epmd -daemon', 'HOME=/x'))).toBe(false);
+    expect(isEpmdFor(50, 41777, fakeProc(50, '/usr/lib/erlang/erts-13/bin/epmd -daemon', 'ERL_EPMD_PORT=417770'))).toBe(false);
+    expect(isEpmdFor(50, 41777, fakeProc(50, '/usr/lib/erlang/bin/epmd -port 4369'))).toBe(false);
+    expect(isEpmdFor(50, 41777, fakeProc(50, 'nc -l -port 41777', 'ERL_EPMD_PORT=41777'))).toBe(false);
+    expect(isEpmdFor(1, 41777, fakeProc(1, 'epmd -port 41777'))).toBe(false);
+  });
+
+  it('sends nothing when the port holder is not an epmd for that port', async () => {
+    const proc = fakeProc(process.pid + 100_000, 'sshd -D');
+    expect(await stopEpmdOn(41777, { graceMs: 100 }, { holder: () => process.pid + 100_000, proc })).toBeUndefined();
+    expect(await stopEpmdOn(41777, { graceMs: 100 }, { holder: () => undefined, proc })).toBeUndefined();
+    expect(await stopEpmdOn(undefined, { graceMs: 100 })).toBeUndefined();
+  });
+
+  it('stops the epmd on our port and leaves an epmd on another port running', async () => {
+    const [ours, other] = [await freePort(), await freePort()];
+    const mine = await fakeEpmd(ours);
+    const theirs = await fakeEpmd(other);
+    try {
+      expect(portHolder(ours)?.pid).toBe(mine.pid);
+      const exited = new Promise((r) => mine.once('exit', r));
+      expect(await stopEpmdOn(ours, { graceMs: 5_000 })).toBe(mine.pid);
+      await exited;
+      expect(mine.signalCode).toBe('SIGTERM');
+      expect(portHolder(ours)).toBeUndefined();
+      expect(theirs.exitCode).toBeNull();
+      expect(theirs.signalCode).toBeNull();
+      expect(portHolder(other)?.pid).toBe(theirs.pid);
+    } finally {
+      mine.kill('SIGKILL');
+      theirs.kill('SIGKILL');
+    }
+  });
+
+  it('SIGKILLs an epmd that ignores SIGTERM after the grace period', async () => {
+    const port = await freePort();
+    const stubborn = await fakeEpmd(port, true);
+    try {
+      const exited = new Promise((r) => stubborn.once('exit', r));
+      expect(await stopEpmdOn(port, { graceMs: 300 })).toBe(stubborn.pid);
+      await exited;
+      expect(stubborn.signalCode).toBe('SIGKILL');
+    } finally {
+      stubborn.kill('SIGKILL');
+    }
   });
 });
