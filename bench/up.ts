@@ -51,6 +51,8 @@ async function rabbitBootAlone(script: string): Promise<{ label: string; ms: num
     amqpPort: await freePort(),
     distPort: await freePort(),
     managementPort: await freePort(),
+    // Its own epmd, stopped with the node, so the benchmark leaves no daemon behind.
+    epmdPort: await freePort(),
     user: 'bench',
     password: generateSecret(),
   };

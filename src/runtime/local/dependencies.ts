@@ -107,7 +107,9 @@ export class Dependencies {
       if (script) {
         const [amqpPort, distPort] = [await freePort(), await freePort()];
         const epmdPort = await distinctFreePort([amqpPort, distPort]);
-        const managementPort = await preferredOrFreePort(shiftedPort(RABBITMQ_MANAGEMENT_BASE_PORT, plan.portOffset), [amqpPort, distPort, epmdPort]);
+        const plannedManagementPort = shiftedPort(RABBITMQ_MANAGEMENT_BASE_PORT, plan.portOffset);
+        const managementPort = await preferredOrFreePort(plannedManagementPort, [amqpPort, distPort, epmdPort]);
+        this.ctx.state.broker.managementPlannedPort = plannedManagementPort;
         const dir = paths.rabbitDir;
         const nodePlan = { dir, nodeName: `ecom-${stateId(paths.stateDir)}@localhost`, amqpPort, distPort, managementPort, epmdPort, user: secrets.brokerUser, password: secrets.brokerPassword };
         node = new OwnRabbitNode(nodePlan, script, join(paths.logsDir, 'rabbitmq.log'));

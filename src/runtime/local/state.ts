@@ -47,6 +47,8 @@ export interface BrokerState {
   vm?: OwnedProcess;
   /** Port of the node's own epmd (absent in state files written before it had one). */
   epmdPort?: number;
+  /** 15672 + port offset: where the management UI should be, to tell when it had to move. */
+  managementPlannedPort?: number;
   startedAt?: string;
   detail: string;
   error?: string;

@@ -55,7 +55,19 @@ export function upWarnings(state: LocalState, brokerAnswers = true): string[] {
   if (state.prometheus.phase === 'failed') warnings.push(`prometheus failed: ${state.prometheus.error ?? 'see logs/prometheus.log'}`);
   const moved = prometheusPortMoved(state);
   if (moved && state.prometheus.phase === 'running') warnings.push(`prometheus is ${moved}`);
+  const managementMoved = managementPortMoved(state);
+  if (managementMoved && b.phase === 'running') warnings.push(`the RabbitMQ management UI is ${managementMoved}`);
   return warnings;
+}
+
+/** Like prometheusPortMoved, for the own RabbitMQ node's management UI (15672 + offset). */
+export function managementPortMoved(state: LocalState): string | undefined {
+  const { managementUrl, managementPlannedPort: planned } = state.broker;
+  if (!managementUrl || planned === undefined) return undefined;
+  const port = Number(new URL(managementUrl).port);
+  if (port === planned) return undefined;
+  const why = planned > MAX_PORT ? 'which is above 65535' : 'which was taken';
+  return `on port ${port} instead of ${planned} (15672 + port offset ${state.portOffset}), ${why}`;
 }
 
 /**

@@ -51,6 +51,15 @@ describe('what up still waits for', () => {
     expect(upWarnings(state)).toEqual(['prometheus is on port 40001 instead of 69090 (9090 + port offset 60000), which is above 65535']);
   });
 
+  it('warns when the RabbitMQ management UI could not have its planned port', () => {
+    const state = sampleState('/s');
+    state.portOffset = 100;
+    state.broker = { ...state.broker, kind: 'own', phase: 'running', managementPlannedPort: 15_772, managementUrl: 'http://127.0.0.1:38123/' };
+    expect(upWarnings(state)).toEqual(['the RabbitMQ management UI is on port 38123 instead of 15772 (15672 + port offset 100), which was taken']);
+    state.broker.managementUrl = 'http://127.0.0.1:15772/';
+    expect(upWarnings(state)).toEqual([]);
+  });
+
   it('emits start, then done once per task', () => {
     const events: ProgressEvent[] = [];
     const progress = new UpProgress((e) => events.push(e));
