@@ -53,9 +53,35 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what: s
   throw badRequest(`invalid ${what}: ${details.map((d) => d.field).join(', ')}`, details);
 }
 
-export const unknownRoute: RequestHandler = (req, _res, next) => {
+/**
+ * After the routes: a path some route serves, asked with another method, is 405 with
+ * Allow (telling the client what would work); any other path is 404.
+ */
+export const unknownRoute: RequestHandler = (req, res, next) => {
+  const allowed = allowedMethods(req);
+  if (allowed.length > 0) {
+    res.setHeader('Allow', allowed.join(', '));
+    next(new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`));
+    return;
+  }
   next(new HttpError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
+
+interface RouteLayer {
+  route?: { methods: Record<string, boolean> };
+  match: (path: string) => unknown;
+}
+
+function allowedMethods(req: Parameters<RequestHandler>[0]): string[] {
+  const stack = (req.app.router as unknown as { stack: RouteLayer[] }).stack;
+  const methods = new Set<string>();
+  for (const layer of stack) {
+    if (!layer.route || !layer.match(req.path)) continue;
+    for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== '_all') methods.add(method.toUpperCase());
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}
 
 /**
  * The last middleware. Known errors keep their status; body-parser errors (bad JSON,

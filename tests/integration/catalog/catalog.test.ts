@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Express } from 'express';
 import { createCatalogApp } from '../../../src/services/catalog/app.js';
-import { listenForCatalogChanges, type ChangeListener } from '../../../src/services/catalog/change-listener.js';
+import { listenForCatalogChanges, type ChangeListener } from '../../../src/services/common/db/change-listener.js';
 import { PageCache } from '../../../src/services/catalog/page-cache.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
@@ -101,6 +101,12 @@ describe('catalog service', () => {
   it('says in words that a parameter was repeated', async () => {
     const res = await request(app).get('/catalog?limit=1&limit=2').expect(400);
     expect(res.body.error.details).toEqual([{ field: 'limit', message: 'must be given once, as a whole number' }]);
+  });
+
+  it('answers a known path with the wrong method with 405 JSON and Allow', async () => {
+    const res = await request(app).delete('/catalog/1').expect(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.body.error.code).toBe('method_not_allowed');
   });
 
   it('answers unknown routes with 404 JSON', async () => {
