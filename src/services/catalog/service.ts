@@ -5,7 +5,7 @@ import { createPool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
 import { listen, type RunningServer, type RunningService } from '../common/server.js';
 import { createCatalogApp } from './app.js';
-import { listenForCatalogChanges } from './change-listener.js';
+import { listenForCatalogChanges } from '../common/db/change-listener.js';
 import { PageCache } from './page-cache.js';
 
 export const catalogConfigSchema = baseConfigSchema.extend({

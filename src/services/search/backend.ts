@@ -8,6 +8,12 @@ export interface SearchHit {
   score: number;
 }
 
+/** What one sync did: products (re)indexed, and stale documents removed. */
+export interface SyncResult {
+  indexed: number;
+  deleted: number;
+}
+
 export type BackendName = 'postgres' | 'elasticsearch';
 
 /**
@@ -21,8 +27,11 @@ export interface SearchBackend {
   search(query: string, limit: number): Promise<SearchHit[]>;
   /** Resolves when the backend can answer searches; rejects with the reason otherwise. For /health. */
   ping(): Promise<void>;
-  /** Copies the catalogue into the backend's own index, for backends that keep one. Returns the count. */
-  sync?(): Promise<number>;
+  /**
+   * Makes the backend's own index match the catalogue, for backends that keep one:
+   * indexes every product and removes documents of products that no longer exist.
+   */
+  sync?(): Promise<SyncResult>;
   close?(): Promise<void>;
 }
 

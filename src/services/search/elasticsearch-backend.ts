@@ -1,6 +1,6 @@
 import { Client, errors, type estypes } from '@elastic/elasticsearch';
 import type { Pool } from '../common/db/pool.js';
-import { searchTokens, SearchUnavailableError, type SearchBackend, type SearchHit } from './backend.js';
+import { searchTokens, SearchUnavailableError, type SearchBackend, type SearchHit, type SyncResult } from './backend.js';
 
 export type IndexedProduct = Omit<SearchHit, 'score'>;
 
@@ -90,26 +90,78 @@ export class ElasticsearchSearchBackend implements SearchBackend {
   }
 
   /**
-   * Creates the index when missing and indexes every product, in keyset-paged batches
-   * so a large catalogue never sits in memory at once. Documents are keyed by product
-   * id, so running it again overwrites rather than duplicates.
+   * Creates the index when missing, indexes every product, then removes documents of
+   * products that no longer exist, all in batches so a large catalogue never sits in
+   * memory at once. Documents are keyed by product id, so running it again overwrites
+   * rather than duplicates, and the index is never dropped: searches keep answering
+   * (from the old documents, then the new ones) while a sync runs.
    */
-  async sync(): Promise<number> {
+  async sync(): Promise<SyncResult> {
     try {
       await this.ensureIndex();
-      let count = 0;
-      for await (const batch of productBatches(this.pool, this.options.batchSize ?? DEFAULT_INDEX_BATCH_SIZE)) {
+      const batchSize = this.options.batchSize ?? DEFAULT_INDEX_BATCH_SIZE;
+      let indexed = 0;
+      for await (const batch of productBatches(this.pool, batchSize)) {
         await this.indexBatch(batch);
-        count += batch.length;
+        indexed += batch.length;
       }
-      // Without a refresh the first searches could miss documents for up to a second.
+      const deleted = await this.deleteStale(batchSize);
+      // Without a refresh the next searches could see the old state for up to a second.
       await this.call(() => this.client.indices.refresh({ index: this.options.index }));
       this.synced = true;
-      return count;
+      return { indexed, deleted };
     } catch (err) {
       this.syncProblem = (err as Error).message;
       throw err;
     }
+  }
+
+  /**
+   * Deletes the documents whose product is gone. It walks the index's ids in order
+   * (`search_after` on the unique `id`, a page of `batchSize` at a time, so it neither
+   * skips nor repeats while documents change, and needs no scroll context to clean up)
+   * and asks PostgreSQL which ids of each page still exist. Memory and request sizes
+   * stay bounded at 100,000 products (100 pages of 1,000), unlike one
+   * `must_not: ids` over the whole catalogue; and the check is against the table as it
+   * is now, so a product inserted meanwhile (and indexed by another replica) is kept.
+   * A document deleted while we walk is a 404 on delete, which is fine.
+   */
+  private async deleteStale(batchSize: number): Promise<number> {
+    const { index } = this.options;
+    let deleted = 0;
+    let after: number | undefined;
+    for (;;) {
+      const page = await this.call(() =>
+        this.client.search({
+          index,
+          size: batchSize,
+          track_total_hits: false,
+          _source: false,
+          query: { match_all: {} },
+          sort: [{ id: { order: 'asc' } }],
+          ...(after === undefined ? {} : { search_after: [after] }),
+        }),
+      );
+      const ids = page.hits.hits.map((hit) => Number(hit._id));
+      if (ids.length === 0) return deleted;
+      const { rows } = await this.pool.query<{ id: number }>('SELECT id FROM products WHERE id = ANY($1::int[])', [ids]);
+      const existing = new Set(rows.map((r) => r.id));
+      const stale = ids.filter((id) => !existing.has(id));
+      if (stale.length > 0) {
+        await this.deleteDocuments(stale);
+        deleted += stale.length;
+      }
+      if (ids.length < batchSize) return deleted;
+      after = ids.at(-1)!;
+    }
+  }
+
+  private async deleteDocuments(ids: number[]): Promise<void> {
+    const operations = ids.map((id) => ({ delete: { _index: this.options.index, _id: String(id) } }));
+    const response = await this.call(() => this.client.bulk({ operations }));
+    if (!response.errors) return;
+    const failed = response.items.find((item) => item.delete?.error && item.delete.status !== 404)?.delete;
+    if (failed) throw new Error(`bulk delete failed for product ${failed._id}: ${failed.error?.type}: ${failed.error?.reason}`);
   }
 
   async close(): Promise<void> {

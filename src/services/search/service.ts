@@ -1,12 +1,13 @@
 import type { Client } from '@elastic/elasticsearch';
 import { z } from 'zod';
 import { baseConfigSchema, httpUrl, postgresUrl } from '../common/config.js';
+import { listenForCatalogChanges, type ChangeListener } from '../common/db/change-listener.js';
 import { prepareDatabase } from '../common/db/migrate.js';
 import { createPool, type Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
 import { listen, type RunningServer, type RunningService } from '../common/server.js';
 import { createSearchApp } from './app.js';
-import type { SearchBackend } from './backend.js';
+import type { SearchBackend, SyncResult } from './backend.js';
 import { createElasticsearchClient, ElasticsearchSearchBackend } from './elasticsearch-backend.js';
 import { PostgresSearchBackend } from './postgres-backend.js';
 
@@ -38,6 +39,10 @@ export interface SearchServiceOptions {
 
 const SYNC_RETRY_INITIAL_MS = 1_000;
 const SYNC_RETRY_MAX_MS = 30_000;
+/** How long catalogue changes are collected into one re-sync. */
+export const RESYNC_DELAY_MS = 500;
+/** How long the first sync waits for the change listener, so no change falls between the two. */
+const LISTENER_READY_WAIT_MS = 2_000;
 
 export async function startSearchService(
   config: SearchConfig,
@@ -50,11 +55,11 @@ export async function startSearchService(
   let server: RunningServer;
   try {
     await prepareDatabase(pool);
-    if (backend.sync) indexer = await startIndexing(backend.sync.bind(backend), logger);
+    if (backend.sync) indexer = await startIndexing(backend.sync.bind(backend), config.DATABASE_URL, logger);
     const { app } = createSearchApp({ pool, backend, logger });
     server = await listen(app, config.PORT, config.HOST);
   } catch (err) {
-    indexer?.stop();
+    await indexer?.stop();
     await backend.close?.();
     await pool.end();
     throw err;
@@ -64,7 +69,7 @@ export async function startSearchService(
     port: server.port,
     close: async () => {
       await server.close();
-      indexer?.stop();
+      await indexer?.stop();
       await backend.close?.();
       await pool.end();
     },
@@ -79,35 +84,107 @@ function createBackend(config: SearchConfig, pool: Pool, options: SearchServiceO
 }
 
 interface Indexer {
-  stop: () => void;
+  stop: () => Promise<void>;
 }
 
+type SyncTrigger = 'start' | 'retry' | 'change' | 'reconnect';
+
 /**
- * Builds the index before the service listens when Elasticsearch answers. When it does
- * not, the service starts anyway and retries with capped back-off: a missing search
- * cluster is a state that /health reports (503 naming elasticsearch), not a crash loop.
+ * Keeps the backend's index in step with the products table. The first sync runs before
+ * the service listens when the backend answers; when it does not, the service starts
+ * anyway and retries with capped back-off: a missing search cluster is a state that
+ * /health reports (503 naming elasticsearch), not a crash loop. After that, every
+ * catalogue change notification asks for a re-sync, and so does the listener getting
+ * its connection back (notifications may have been missed meanwhile). Requests within
+ * RESYNC_DELAY_MS are coalesced, at most one sync runs at a time, and requests arriving
+ * while it runs make exactly one more sync after it.
  */
-async function startIndexing(sync: () => Promise<number>, logger: Logger): Promise<Indexer> {
+async function startIndexing(
+  sync: () => Promise<SyncResult>,
+  databaseUrl: string,
+  logger: Logger,
+): Promise<Indexer> {
   let stopped = false;
+  let built = false;
   let timer: NodeJS.Timeout | undefined;
-  let delay = SYNC_RETRY_INITIAL_MS;
-  const attempt = async () => {
-    try {
-      const count = await sync();
-      logger.info({ products: count }, 'search index built');
-    } catch (err) {
-      if (stopped) return;
-      logger.warn({ err: (err as Error).message, retryInMs: delay }, 'cannot build the search index; retrying');
-      timer = setTimeout(() => void attempt(), delay);
-      timer.unref();
-      delay = Math.min(delay * 2, SYNC_RETRY_MAX_MS);
+  let dueAt = Infinity;
+  let pendingTrigger: SyncTrigger = 'start';
+  let running: Promise<void> | undefined;
+  let rerun: SyncTrigger | undefined;
+  let retryDelay = SYNC_RETRY_INITIAL_MS;
+
+  /** Runs a sync after `delayMs`, unless one is already due sooner or is running (then once more after it). */
+  const schedule = (trigger: SyncTrigger, delayMs: number) => {
+    if (stopped) return;
+    if (running) {
+      rerun ??= trigger;
+      return;
     }
+    if (Date.now() + delayMs >= dueAt) return;
+    clearTimeout(timer);
+    dueAt = Date.now() + delayMs;
+    pendingTrigger = trigger;
+    timer = setTimeout(() => void run(pendingTrigger), delayMs);
+    timer.unref();
   };
-  await attempt();
+
+  const run = (trigger: SyncTrigger): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    dueAt = Infinity;
+    const attempt = async () => {
+      const started = Date.now();
+      try {
+        const { indexed, deleted } = await sync();
+        retryDelay = SYNC_RETRY_INITIAL_MS;
+        logger.info({ trigger, indexed, deleted, ms: Date.now() - started }, built ? 'search index re-synced' : 'search index built');
+        built = true;
+      } catch (err) {
+        if (stopped) return;
+        const message = built ? 'cannot re-sync the search index; retrying' : 'cannot build the search index; retrying';
+        logger.warn({ err: (err as Error).message, retryInMs: retryDelay }, message);
+        rerun = undefined;
+        running = undefined;
+        schedule('retry', retryDelay);
+        retryDelay = Math.min(retryDelay * 2, SYNC_RETRY_MAX_MS);
+      }
+    };
+    running = attempt().finally(() => {
+      running = undefined;
+      const next = rerun;
+      rerun = undefined;
+      if (next) schedule(next, RESYNC_DELAY_MS);
+    });
+    return running;
+  };
+
+  let listenerReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (listenerReady = resolve));
+  let firstSyncStarted = false;
+  const listener: ChangeListener = listenForCatalogChanges(
+    databaseUrl,
+    logger,
+    () => schedule('change', RESYNC_DELAY_MS),
+    (listening) => {
+      if (!listening) return;
+      if (firstSyncStarted) schedule('reconnect', RESYNC_DELAY_MS);
+      else listenerReady();
+    },
+  );
+  // Listening before the first sync reads the table means no change can slip between
+  // them. Should the listener take longer, its connecting later counts as a reconnect.
+  const wait = setTimeout(listenerReady, LISTENER_READY_WAIT_MS);
+  await ready;
+  clearTimeout(wait);
+  firstSyncStarted = true;
+  await run('start');
+
   return {
-    stop: () => {
+    stop: async () => {
       stopped = true;
       clearTimeout(timer);
+      await listener.close();
+      await running?.catch(() => {});
     },
   };
 }

@@ -55,7 +55,7 @@ describe('Elasticsearch search backend', () => {
   });
 
   it('bulk-indexes every product from PostgreSQL in batches, keyed by id', async () => {
-    await expect(backend.sync()).resolves.toBe(14);
+    await expect(backend.sync()).resolves.toEqual({ indexed: 14, deleted: 0 });
     const bulks = fake.requestsTo('POST', /^\/_bulk$/).map((r) => r.body as BulkLine[]);
     expect(bulks.map((lines) => lines.length / 2)).toEqual([5, 5, 4]);
     const lines = bulks.flat();
@@ -78,11 +78,31 @@ describe('Elasticsearch search backend', () => {
     expect(fake.indices.get('shop-products')?.docs.size).toBe(14);
   });
 
+  it('removes documents of products that are gone, walking the index by id in pages', async () => {
+    await backend.sync();
+    const docs = fake.indices.get('shop-products')!.docs;
+    const stale = [15, 16, 17, 18, 19, 20, 40, 41, 99];
+    for (const id of stale) docs.set(String(id), { ...docs.get('1')!, id, name: `Gone ${id}` });
+    fake.requests.length = 0;
+
+    await expect(backend.sync()).resolves.toEqual({ indexed: 14, deleted: 9 });
+    expect([...docs.keys()].map(Number).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+    // 23 ids in pages of 5: 5 pages, each sorted by id and continuing after the last one seen.
+    const walks = fake.requestsTo('POST', /^\/shop-products\/_search$/).map((r) => r.body as { search_after?: number[]; sort: unknown });
+    expect(walks.map((w) => w.search_after?.[0])).toEqual([undefined, 5, 10, 15, 20]);
+    expect(walks[0]?.sort).toEqual([{ id: { order: 'asc' } }]);
+    const deletes = fake.requestsTo('POST', /^\/_bulk$/).map((r) => r.body as Array<{ delete?: { _id: string } }>).filter((b) => b[0]?.delete);
+    expect(deletes.map((b) => b.map((l) => l.delete?._id))).toEqual([['15'], ['16', '17', '18', '19', '20'], ['40', '41', '99']]);
+    expect(fake.requests.at(-1)?.path).toBe('/shop-products/_refresh');
+    expect(await backend.search('gone', 10)).toEqual([]);
+  });
+
   it('sends each word as a boosted prefix query across name, category and description', async () => {
     await backend.sync();
+    const before = fake.requestsTo('POST', /^\/shop-products\/_search$/).length;
     const hits = await backend.search('Lap SLEE!', 7);
     expect(hits.map((h) => h.id)).toEqual([13]);
-    const [search] = fake.requestsTo('POST', /^\/shop-products\/_search$/);
+    const [search] = fake.requestsTo('POST', /^\/shop-products\/_search$/).slice(before);
     const fields = ['name^3', 'category.text^2', 'description'];
     expect(search?.body).toEqual({
       size: 7,
@@ -102,8 +122,9 @@ describe('Elasticsearch search backend', () => {
 
   it('sends nothing to the cluster for a query without words', async () => {
     await backend.sync();
+    const before = fake.requests.length;
     await expect(backend.search('&|!:*()', 5)).resolves.toEqual([]);
-    expect(fake.requestsTo('POST', /_search$/)).toHaveLength(0);
+    expect(fake.requests).toHaveLength(before);
   });
 
   it('fails the sync, naming the product, when the cluster rejects a document', async () => {

@@ -7,10 +7,11 @@ const Mock = MockModule as unknown as typeof MockModule.default;
 
 /**
  * The subset of Elasticsearch the search backend uses, on @elastic/elasticsearch-mock:
- * ping, index exists/create, bulk, refresh and search. It keeps what it is sent, so
- * tests can assert the mapping and bulk bodies, and it answers searches by evaluating
- * the request's own multi_match clauses (fields, boosts, prefix on the last term,
- * sort, size) over the documents bulk-indexed into it. Text analysis is simplified to
+ * ping, index exists/create, bulk (index and delete), refresh and search. It keeps what
+ * it is sent, so tests can assert the mapping and bulk bodies, and it answers searches
+ * by evaluating the request's own multi_match clauses (fields, boosts, prefix on the
+ * last term, sort, size) over the documents bulk-indexed into it, or match_all with
+ * sort and search_after (the sync's walk over the index's ids). Text analysis is simplified to
  * lowercased letter/digit runs: no stemming, no stop words.
  */
 
@@ -87,9 +88,15 @@ export class FakeElasticsearch {
 
   private bulk(lines: Array<Record<string, unknown>>) {
     const items: Array<Record<string, unknown>> = [];
-    for (let i = 0; i < lines.length; i += 2) {
+    for (let i = 0; i < lines.length; i++) {
+      const remove = lines[i]!.delete as { _index: string; _id: string } | undefined;
+      if (remove) {
+        const found = this.indices.get(remove._index)?.docs.delete(remove._id) ?? false;
+        items.push({ delete: { ...remove, status: found ? 200 : 404, result: found ? 'deleted' : 'not_found' } });
+        continue;
+      }
       const action = lines[i]!.index as { _index: string; _id: string };
-      const doc = lines[i + 1]!;
+      const doc = lines[++i]!;
       // Like Elasticsearch, an unknown index is created on the fly, without our mapping.
       if (!this.indices.has(action._index)) this.indices.set(action._index, { settings: {}, mappings: undefined, docs: new Map() });
       const target = this.indices.get(action._index)!;
@@ -102,7 +109,8 @@ export class FakeElasticsearch {
       target.docs.set(action._id, doc);
       items.push({ index: { ...action, status: created ? 201 : 200, result: created ? 'created' : 'updated' } });
     }
-    return { took: 1, errors: items.some((it) => (it.index as { error?: unknown }).error), items };
+    const errors = items.some((it) => (Object.values(it)[0] as { error?: unknown }).error);
+    return { took: 1, errors, items };
   }
 
   private documentProblem(target: FakeIndex, doc: Record<string, unknown>) {
@@ -120,6 +128,7 @@ export class FakeElasticsearch {
   private search(index: string, body: SearchBody) {
     const target = this.indices.get(index);
     if (!target) return indexNotFound(index);
+    if (body.query?.match_all) return this.matchAll(index, target, body);
     const clauses = body.query?.bool?.must;
     if (!Array.isArray(clauses) || clauses.some((c) => c.multi_match?.type !== 'bool_prefix')) {
       return responseError(400, { type: 'parsing_exception', reason: 'the fake understands bool.must of multi_match bool_prefix only' });
@@ -132,9 +141,31 @@ export class FakeElasticsearch {
       _index: index,
       _id: hit.id,
       _score: hit.score,
-      _source: pick(hit.doc, body._source),
+      _source: pick(hit.doc, body._source || undefined),
     }));
     return { took: 1, timed_out: false, hits: { max_score: hits[0]?._score ?? null, hits } };
+  }
+
+  /** match_all sorted by one numeric field ascending, paged with search_after, as the sync walks ids. */
+  private matchAll(index: string, target: FakeIndex, body: SearchBody) {
+    const [field, spec] = Object.entries(body.sort?.[0] ?? {})[0] ?? [];
+    if (!field || spec?.order !== 'asc' || body.sort!.length !== 1) {
+      return responseError(400, { type: 'parsing_exception', reason: 'the fake pages match_all by one ascending field only' });
+    }
+    const after = body.search_after?.[0] ?? -Infinity;
+    const hits = [...target.docs.entries()]
+      .map(([id, doc]) => ({ id, doc, value: Number(doc[field]) }))
+      .filter((hit) => hit.value > after)
+      .sort((a, b) => a.value - b.value)
+      .slice(0, body.size ?? 10)
+      .map((hit) => ({
+        _index: index,
+        _id: hit.id,
+        _score: null,
+        ...(body._source === false ? {} : { _source: pick(hit.doc, body._source || undefined) }),
+        sort: [hit.value],
+      }));
+    return { took: 1, timed_out: false, hits: { max_score: null, hits } };
   }
 }
 
@@ -146,9 +177,10 @@ interface MultiMatch {
 
 interface SearchBody {
   size?: number;
-  _source?: string[];
-  query?: { bool?: { must?: Array<{ multi_match?: MultiMatch }> } };
+  _source?: string[] | false;
+  query?: { match_all?: object; bool?: { must?: Array<{ multi_match?: MultiMatch }> } };
   sort?: Array<Record<string, { order: 'asc' | 'desc' }>>;
+  search_after?: number[];
 }
 
 const analyze = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];

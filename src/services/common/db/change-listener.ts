@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Logger } from '../common/logger.js';
+import type { Logger } from '../logger.js';
 
 export const CATALOG_CHANNEL = 'catalog_changed';
 const RECONNECT_MAX_MS = 5_000;
@@ -10,9 +10,10 @@ export interface ChangeListener {
 }
 
 /**
- * LISTENs for catalogue changes on a dedicated connection. `onState(false)` when the
- * connection is lost (the cache must stop trusting itself, since notifications may be
- * missed), `onState(true)` once listening again; reconnects with capped back-off.
+ * LISTENs for catalogue changes on a dedicated connection (shared by the catalog's page
+ * cache and search's index sync). `onState(false)` when the connection is lost (whatever
+ * the caller derived from the table must stop trusting itself, since notifications may
+ * be missed), `onState(true)` once listening again; reconnects with capped back-off.
  */
 export function listenForCatalogChanges(
   databaseUrl: string,

@@ -1,0 +1,101 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../src/services/common/config.js';
+import type { RunningService } from '../../../src/services/common/server.js';
+import { searchConfigSchema, startSearchService } from '../../../src/services/search/service.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { eventually, memoryLogger } from '../../helpers/services.js';
+import { FakeElasticsearch } from './fake-elasticsearch.js';
+
+/** Changes to the products table reach the Elasticsearch index while the service runs. */
+describe('search service keeps the Elasticsearch index live', () => {
+  let db: TestDatabase;
+  let fake: FakeElasticsearch;
+  let logger: ReturnType<typeof memoryLogger>;
+  let service: RunningService;
+  let base: string;
+
+  const search = async (q: string) => {
+    const body = (await (await fetch(`${base}/search?q=${encodeURIComponent(q)}`)).json()) as { items: Array<{ id: number; name: string }> };
+    return body.items;
+  };
+  const resyncs = () => logger.lines().filter((l) => l.msg === 'search index re-synced');
+  // The fake shows documents as soon as they are bulk-indexed, a moment before the sync logs.
+  const lastResync = () => eventually(() => resyncs().at(-1), 2_000, 'the re-sync log line');
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  beforeEach(async () => {
+    fake = new FakeElasticsearch();
+    logger = memoryLogger('search');
+    const config = parseConfig(searchConfigSchema, {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: db.url,
+      SEARCH_BACKEND: 'elasticsearch',
+      ELASTICSEARCH_URL: 'http://es.invalid:9200',
+    });
+    service = await startSearchService(config, logger, { elasticsearchClient: fake.client() });
+    base = `http://127.0.0.1:${service.port}`;
+  });
+  afterEach(async () => {
+    await service.close();
+  });
+
+  it('finds a product by its new name after an UPDATE', async () => {
+    expect(await search('zephyr')).toEqual([]);
+    await db.pool.query(`UPDATE products SET name = 'Zephyr Mouse' WHERE id = 3`);
+    const items = await eventually(async () => ((await search('zephyr')).length > 0 ? search('zephyr') : undefined), 5_000, 'the new name');
+    expect(items).toEqual([expect.objectContaining({ id: 3, name: 'Zephyr Mouse' })]);
+    expect(await lastResync()).toMatchObject({ trigger: 'change', indexed: 14, deleted: 0 });
+  });
+
+  it('drops a DELETEd product from the results, and indexes an INSERTed one', async () => {
+    expect((await search('lap')).map((i) => i.id)).toEqual([1, 13]);
+    await db.pool.query('DELETE FROM products WHERE id = 13');
+    await eventually(async () => ((await search('lap')).length === 1 ? true : undefined), 5_000, 'the deleted product to disappear');
+    expect((await search('lap')).map((i) => i.id)).toEqual([1]);
+    expect(fake.indices.get('products')?.docs.has('13')).toBe(false);
+    await eventually(() => (resyncs().some((l) => l.deleted === 1) ? true : undefined), 2_000, 'the re-sync log line');
+    expect(resyncs().at(-1)).toMatchObject({ trigger: 'change', indexed: 13, deleted: 1 });
+
+    const { rows } = await db.pool.query<{ id: number }>(
+      `INSERT INTO products (name, price_cents, category) VALUES ('Lapdesk Bamboo', 3900, 'furniture') RETURNING id`,
+    );
+    await eventually(async () => ((await search('lapdesk')).length === 1 ? true : undefined), 5_000, 'the inserted product');
+    expect((await search('lap')).map((i) => i.id)).toEqual([1, rows[0]!.id]);
+  });
+
+  it('coalesces a burst of 20 updates into far fewer syncs', async () => {
+    const before = resyncs().length;
+    for (let i = 1; i <= 20; i++) await db.pool.query(`UPDATE products SET name = $1 WHERE id = 5`, [`Burst Headphones ${i}`]);
+    await eventually(async () => ((await search('burst')).at(0)?.name === 'Burst Headphones 20' ? true : undefined), 5_000, 'the last update');
+    // Let anything still queued run, then count.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const syncs = resyncs().length - before;
+    expect(syncs).toBeGreaterThanOrEqual(1);
+    expect(syncs).toBeLessThanOrEqual(3);
+  });
+
+  it('re-syncs when the change listener reconnects, since changes may have been missed', async () => {
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const before = resyncs().length;
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN %'`,
+      );
+      // A listener of a service closed just before may still be on its way out.
+      expect(rowCount).toBeGreaterThanOrEqual(1);
+      await eventually(() => (resyncs().length > before ? true : undefined), 10_000, 'a re-sync after the reconnect');
+      expect(resyncs().at(-1)).toMatchObject({ trigger: 'reconnect' });
+    } finally {
+      await admin.end();
+    }
+  });
+});
