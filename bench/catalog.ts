@@ -2,7 +2,7 @@
  * GET /catalog against a minimal Express 5 handler sending the same JSON bytes.
  * Goal: ours >= 0.9 of the reference (the service's own middleware costs little).
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDatabase } from '../src/services/common/db/migrate.js';
@@ -26,6 +26,7 @@ export async function benchCatalog(): Promise<boolean> {
     const bodyFile = join(tmpdir(), `ecom-bench-catalog-${process.pid}.json`);
     writeFileSync(bodyFile, body);
     const reference = await startServerProcess('bench/servers/minimal-express.ts', { BODY_FILE: bodyFile });
+    rmSync(bodyFile); // the reference server has read it
     const refUrl = `http://127.0.0.1:${reference.port}/catalog`;
 
     // Warm both, then alternate short rounds so drift on a shared machine hits both
