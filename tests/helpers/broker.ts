@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import amqp, { type ChannelModel } from 'amqplib';
-import { orderQueues, type OrderQueues } from '../../src/services/common/amqp.js';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { assertOrderTopology, orderQueues, type OrderQueues } from '../../src/services/common/amqp.js';
 
 export const testAmqpUrl = () => process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -35,4 +35,29 @@ export async function deleteQueues(connection: ChannelModel, queues: OrderQueues
 
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export interface TestBroker {
+  connection: ChannelModel;
+  channel: Channel;
+  queues: OrderQueues;
+  /** Deletes the test's queues and closes the connection. */
+  close: () => Promise<void>;
+}
+
+/** A broker connection with a channel and this test's own queues, declared like the services declare them. */
+export async function openTestQueues(): Promise<TestBroker> {
+  const connection = await connectTestBroker();
+  const channel = await connection.createChannel();
+  const queues = uniqueQueues();
+  await assertOrderTopology(channel, queues);
+  return {
+    connection,
+    channel,
+    queues,
+    close: async () => {
+      await deleteQueues(connection, queues);
+      await connection.close();
+    },
+  };
 }

@@ -1,10 +1,10 @@
-import type { Channel, ChannelModel } from 'amqplib';
+import type { Channel } from 'amqplib';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertOrderTopology, type OrderQueues } from '../../../src/services/common/amqp.js';
+import type { OrderQueues } from '../../../src/services/common/amqp.js';
 import { startOrderConsumer, type OrderConsumer } from '../../../src/services/frontend/consumer.js';
 import { OrderFeed, type FeedOrder } from '../../../src/services/frontend/feed.js';
-import { connectTestBroker, deleteQueues, testAmqpUrl, uniqueQueues } from '../../helpers/broker.js';
+import { openTestQueues, testAmqpUrl, type TestBroker } from '../../helpers/broker.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { eventually, memoryLogger } from '../../helpers/services.js';
 import { amqpTarget, createTcpProxy, viaProxy, type TcpProxy } from '../order/tcp-proxy.js';
@@ -13,9 +13,9 @@ import { publishOrder, sampleOrder } from './helpers.js';
 /** The consumer reaches the broker through a proxy the test cuts, to play a broker outage. */
 describe('frontend order consumer across a broker outage', () => {
   let db: TestDatabase;
-  let connection: ChannelModel;
   let channel: Channel;
   let queues: OrderQueues;
+  let broker: TestBroker | undefined;
   let proxy: TcpProxy;
   let consumer: OrderConsumer;
   const feed = new OrderFeed();
@@ -27,10 +27,8 @@ describe('frontend order consumer across a broker outage', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ seed: false });
-    connection = await connectTestBroker();
-    channel = await connection.createChannel();
-    queues = uniqueQueues();
-    await assertOrderTopology(channel, queues);
+    broker = await openTestQueues();
+    ({ channel, queues } = broker);
     proxy = await createTcpProxy(amqpTarget(testAmqpUrl()));
     feed.subscribe({ onOrder: (o) => pushed.push(o), onClose: () => {} });
     consumer = await startOrderConsumer({
@@ -48,10 +46,7 @@ describe('frontend order consumer across a broker outage', () => {
     await consumer?.close();
     await proxy?.stop();
     feed.close();
-    if (connection) {
-      await deleteQueues(connection, queues);
-      await connection.close();
-    }
+    await broker?.close();
     await db?.drop();
   });
 

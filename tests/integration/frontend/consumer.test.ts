@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, ChannelModel, GetMessage } from 'amqplib';
+import type { Channel, GetMessage } from 'amqplib';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertOrderTopology, type OrderQueues } from '../../../src/services/common/amqp.js';
+import type { OrderQueues } from '../../../src/services/common/amqp.js';
 import { listen, type RunningServer } from '../../../src/services/common/server.js';
 import { createFrontendApp } from '../../../src/services/frontend/app.js';
 import { startOrderConsumer, type OrderConsumer } from '../../../src/services/frontend/consumer.js';
 import { OrderFeed } from '../../../src/services/frontend/feed.js';
 import { Gateway } from '../../../src/services/frontend/gateway.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
-import { connectTestBroker, deleteQueues, testAmqpUrl, uniqueQueues } from '../../helpers/broker.js';
+import { openTestQueues, testAmqpUrl, type TestBroker } from '../../helpers/broker.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { eventually, memoryLogger } from '../../helpers/services.js';
 import { openEventStream, publishOrder, sampleOrder } from './helpers.js';
 
 describe('frontend order consumer and live feed', () => {
   let db: TestDatabase;
-  let connection: ChannelModel;
   let channel: Channel;
   let queues: OrderQueues;
+  let broker: TestBroker | undefined;
   let consumer: OrderConsumer;
   let server: RunningServer;
   let registry: Registry;
@@ -36,10 +36,8 @@ describe('frontend order consumer and live feed', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase({ seed: false });
-    connection = await connectTestBroker();
-    channel = await connection.createChannel();
-    queues = uniqueQueues();
-    await assertOrderTopology(channel, queues);
+    broker = await openTestQueues();
+    ({ channel, queues } = broker);
     const frontend = createFrontendApp({
       pool: db.pool,
       logger,
@@ -59,10 +57,7 @@ describe('frontend order consumer and live feed', () => {
     // fetch() opens a spare socket after an aborted stream; it would hold close() for seconds.
     server?.server.closeAllConnections();
     await server?.close();
-    if (connection) {
-      await deleteQueues(connection, queues);
-      await connection.close();
-    }
+    await broker?.close();
     await db?.drop();
   });
 

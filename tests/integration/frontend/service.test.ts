@@ -1,21 +1,21 @@
-import type { Channel, ChannelModel } from 'amqplib';
+import type { Channel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogConfigSchema, startCatalogService } from '../../../src/services/catalog/service.js';
-import { assertOrderTopology, type OrderQueues } from '../../../src/services/common/amqp.js';
+import type { OrderQueues } from '../../../src/services/common/amqp.js';
 import { ConfigError, parseConfig } from '../../../src/services/common/config.js';
 import type { RunningService } from '../../../src/services/common/server.js';
 import { frontendConfigSchema, startFrontendService } from '../../../src/services/frontend/service.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
-import { connectTestBroker, deleteQueues, testAmqpUrl, uniqueQueues } from '../../helpers/broker.js';
+import { openTestQueues, testAmqpUrl, type TestBroker } from '../../helpers/broker.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { eventually, memoryLogger } from '../../helpers/services.js';
 import { openEventStream, publishOrder, recordingApp, sampleOrder, serve, type Upstream } from './helpers.js';
 
 describe('frontend service as started by main', () => {
   let db: TestDatabase;
-  let connection: ChannelModel;
   let channel: Channel;
   let queues: OrderQueues;
+  let broker: TestBroker | undefined;
   let catalog: RunningService;
   let others: Upstream;
   let frontend: RunningService | undefined;
@@ -33,10 +33,8 @@ describe('frontend service as started by main', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    connection = await connectTestBroker();
-    channel = await connection.createChannel();
-    queues = uniqueQueues();
-    await assertOrderTopology(channel, queues);
+    broker = await openTestQueues();
+    ({ channel, queues } = broker);
     catalog = await startCatalogService(parseConfig(catalogConfigSchema, { PORT: '0', DATABASE_URL: db.url }), memoryLogger('catalog'));
     others = await serve(recordingApp().app);
     frontend = await startFrontendService(parseConfig(frontendConfigSchema, env()), memoryLogger('frontend'));
@@ -46,10 +44,7 @@ describe('frontend service as started by main', () => {
     await frontend?.close();
     await catalog?.close();
     await others?.close();
-    if (connection) {
-      await deleteQueues(connection, queues);
-      await connection.close();
-    }
+    await broker?.close();
     await db?.drop();
   });
 
