@@ -3,7 +3,7 @@ import { baseConfigSchema, postgresUrl } from '../common/config.js';
 import { prepareDatabase } from '../common/db/migrate.js';
 import { createPool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
-import { listen, type RunningServer, type RunningService } from '../common/server.js';
+import { serve, type RunningService } from '../common/server.js';
 import { createCatalogApp } from './app.js';
 import { listenForCatalogChanges } from '../common/db/change-listener.js';
 import { PageCache } from './page-cache.js';
@@ -25,21 +25,10 @@ export async function startCatalogService(config: CatalogConfig, logger: Logger)
     (listening) => cache.setEnabled(listening),
   );
   const { app } = createCatalogApp({ pool, logger, cache });
-  let server: RunningServer;
-  try {
-    server = await listen(app, config.PORT, config.HOST);
-  } catch (err) {
+  const service = await serve(app, config.PORT, config.HOST, async () => {
     await listener.close();
     await pool.end();
-    throw err;
-  }
-  logger.info({ port: server.port }, 'catalog listening');
-  return {
-    port: server.port,
-    close: async () => {
-      await server.close();
-      await listener.close();
-      await pool.end();
-    },
-  };
+  });
+  logger.info({ port: service.port }, 'catalog listening');
+  return service;
 }

@@ -17,6 +17,27 @@ export interface RunningService {
   close: () => Promise<void>;
 }
 
+/**
+ * Listens and ties the service's resources to the server: `release` runs when
+ * listening fails, and after the server has stopped (in-flight requests done) on close.
+ */
+export async function serve(app: Express, port: number, host: string, release: () => Promise<void>): Promise<RunningService> {
+  let server: RunningServer;
+  try {
+    server = await listen(app, port, host);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return {
+    port: server.port,
+    close: async () => {
+      await server.close();
+      await release();
+    },
+  };
+}
+
 export async function listen(app: Express, port: number, host: string): Promise<RunningServer> {
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));

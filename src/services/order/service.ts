@@ -4,7 +4,7 @@ import { amqpUrl, baseConfigSchema, postgresUrl } from '../common/config.js';
 import { prepareDatabase } from '../common/db/migrate.js';
 import { createPool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
-import { listen, type RunningServer, type RunningService } from '../common/server.js';
+import { serve, type RunningService } from '../common/server.js';
 import { createOrderApp } from './app.js';
 import { connectOrderPublisher, type OrderPublisher } from './broker-publisher.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -57,23 +57,12 @@ export async function startOrderService(config: OrderConfig, logger: Logger): Pr
   });
   publisher.onReady(() => relay.brokerReady());
   relay.start();
-  let server: RunningServer;
-  try {
-    server = await listen(app, config.PORT, config.HOST);
-  } catch (err) {
+  const service = await serve(app, config.PORT, config.HOST, async () => {
+    // After HTTP: the relay finishes its batch in flight, then the channel and the pool go.
     await relay.close();
     await publisher.close();
     await pool.end();
-    throw err;
-  }
-  logger.info({ port: server.port, queue: config.ORDERS_QUEUE }, 'order listening');
-  return {
-    port: server.port,
-    close: async () => {
-      await server.close();
-      await relay.close();
-      await publisher.close();
-      await pool.end();
-    },
-  };
+  });
+  logger.info({ port: service.port, queue: config.ORDERS_QUEUE }, 'order listening');
+  return service;
 }

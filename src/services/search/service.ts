@@ -1,11 +1,12 @@
 import type { Client } from '@elastic/elasticsearch';
+import type { Express } from 'express';
 import { z } from 'zod';
 import { baseConfigSchema, httpUrl, postgresUrl } from '../common/config.js';
 import { listenForCatalogChanges, type ChangeListener } from '../common/db/change-listener.js';
 import { prepareDatabase } from '../common/db/migrate.js';
 import { createPool, type Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
-import { listen, type RunningServer, type RunningService } from '../common/server.js';
+import { serve, type RunningService } from '../common/server.js';
 import { createSearchApp } from './app.js';
 import type { SearchBackend, SyncResult } from './backend.js';
 import { createElasticsearchClient, ElasticsearchSearchBackend } from './elasticsearch-backend.js';
@@ -52,28 +53,23 @@ export async function startSearchService(
   const pool = createPool(config.DATABASE_URL);
   const backend = createBackend(config, pool, options);
   let indexer: Indexer | undefined;
-  let server: RunningServer;
-  try {
-    await prepareDatabase(pool);
-    if (backend.sync) indexer = await startIndexing(backend.sync.bind(backend), config.DATABASE_URL, logger);
-    const { app } = createSearchApp({ pool, backend, logger });
-    server = await listen(app, config.PORT, config.HOST);
-  } catch (err) {
+  const release = async () => {
     await indexer?.stop();
     await backend.close?.();
     await pool.end();
+  };
+  let app: Express;
+  try {
+    await prepareDatabase(pool);
+    if (backend.sync) indexer = await startIndexing(backend.sync.bind(backend), config.DATABASE_URL, logger);
+    app = createSearchApp({ pool, backend, logger }).app;
+  } catch (err) {
+    await release();
     throw err;
   }
-  logger.info({ port: server.port, backend: backend.name }, 'search listening');
-  return {
-    port: server.port,
-    close: async () => {
-      await server.close();
-      await indexer?.stop();
-      await backend.close?.();
-      await pool.end();
-    },
-  };
+  const service = await serve(app, config.PORT, config.HOST, release);
+  logger.info({ port: service.port, backend: backend.name }, 'search listening');
+  return service;
 }
 
 function createBackend(config: SearchConfig, pool: Pool, options: SearchServiceOptions): SearchBackend {
