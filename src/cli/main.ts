@@ -4,7 +4,7 @@
  * only place that sets the exit code.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { EcomError, ExitCode, InternalError, UsageError } from './errors.js';
+import { EcomError, ExitCode, InternalError, UsageError } from '../core/errors.js';
 import { SERVICE_NAMES, type ServiceName } from '../runtime/types.js';
 import { VERSION } from './version.js';
 

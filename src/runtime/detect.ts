@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
-import { PrerequisiteError, UsageError } from '../cli/errors.js';
+import { PrerequisiteError, UsageError } from '../core/errors.js';
 import { LocalRuntime } from './local/runtime.js';
 import { resolveStateDir } from './local/paths.js';
 import type { Runtime } from './types.js';

@@ -3,21 +3,11 @@
  * this; targets differ in how, never in what the user sees.
  */
 
-export const SERVICE_NAMES = ['catalog', 'search', 'order', 'frontend'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+import type { Endpoints, ServiceName } from '../core/system.js';
 
-export const DEFAULT_PORTS: Record<ServiceName, number> = { catalog: 5001, search: 5002, order: 5003, frontend: 5004 };
+export { SERVICE_NAMES, DEFAULT_PORTS, type ServiceName, type Endpoints } from '../core/system.js';
 
 export type RuntimeName = 'local';
-
-/** Where the running system answers. */
-export interface Endpoints {
-  services: Record<ServiceName, string>;
-  /** Prometheus base URL when it runs. */
-  prometheus?: string;
-  /** RabbitMQ management UI, when known. */
-  brokerManagement?: string;
-}
 
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'crashed';
 

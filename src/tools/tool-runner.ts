@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
-import { PrerequisiteError, TimeoutError, ToolError } from '../cli/errors.js';
+import { PrerequisiteError, TimeoutError, ToolError } from '../core/errors.js';
 import { findExecutable, SYSTEM_BIN_DIRS } from './which.js';
 
 export interface RunOptions {

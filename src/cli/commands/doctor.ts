@@ -3,7 +3,7 @@
  * installs what is missing. Every probe runs at once, each with its own timeout, so a
  * hanging `docker info` costs seconds, not the whole report.
  */
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 import { formatTable, type Paint } from '../render.js';
 import { compareVersions, ToolRunner } from '../../tools/tool-runner.js';

@@ -3,7 +3,7 @@
  * JSON otherwise (prefixed by service when merged). Ctrl-C ends a follow with exit 0.
  */
 import { SERVICE_NAMES, type LogLine, type Runtime, type ServiceName } from '../../runtime/types.js';
-import { EcomError, ExitCode } from '../errors.js';
+import { EcomError, ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 import type { Paint } from '../render.js';
 

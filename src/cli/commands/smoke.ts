@@ -11,7 +11,7 @@ import { toJUnitXml } from '../../smoke/junit.js';
 import { formatReport, reportJson, summaryLine } from '../../smoke/report.js';
 import { runSmokeSuite } from '../../smoke/suite.js';
 import type { CheckResult } from '../../smoke/types.js';
-import { EcomError, ExitCode } from '../errors.js';
+import { EcomError, ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 
 export interface SmokeCommandOptions {

@@ -4,7 +4,7 @@
  * before anything starts. Supporting ports prefer a well-known number and fall back to
  * any free one.
  */
-import { EcomError } from '../../cli/errors.js';
+import { EcomError } from '../../core/errors.js';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../types.js';
 import { freePort } from './embedded-postgres.js';
 import { portHolder, portIsFree } from './proc.js';

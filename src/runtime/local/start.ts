@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
-import { EcomError, PrerequisiteError, TimeoutError } from '../../cli/errors.js';
+import { EcomError, PrerequisiteError, TimeoutError } from '../../core/errors.js';
 import { SERVICE_NAMES, type ServiceName, type UpOptions, type UpResult } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from './health.js';
 import { ensureLogsDir, openLogForAppend } from './log-files.js';

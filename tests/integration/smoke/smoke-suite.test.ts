@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSmoke } from '../../../src/cli/commands/smoke.js';
-import { EcomError } from '../../../src/cli/errors.js';
+import { EcomError } from '../../../src/core/errors.js';
 import { createOutput } from '../../../src/cli/output.js';
 import type { Runtime } from '../../../src/runtime/types.js';
 import { runSmokeSuite } from '../../../src/smoke/suite.js';

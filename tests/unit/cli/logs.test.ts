@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { prettyLine, runLogs } from '../../../src/cli/commands/logs.js';
-import { EcomError } from '../../../src/cli/errors.js';
+import { EcomError } from '../../../src/core/errors.js';
 import { createOutput } from '../../../src/cli/output.js';
 import { NO_PAINT } from '../../../src/cli/render.js';
 import type { Endpoints, LogLine, LogOptions, Runtime } from '../../../src/runtime/types.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { PrerequisiteError, TimeoutError, ToolError } from '../../../src/cli/errors.js';
+import { PrerequisiteError, TimeoutError, ToolError } from '../../../src/core/errors.js';
 import { compareVersions, installCommand, parseVersion, shellQuote, ToolRunner } from '../../../src/tools/tool-runner.js';
 import { createStandIns, type StandIns } from '../../helpers/stand-ins.js';
 

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EcomError } from '../../../src/cli/errors.js';
+import { EcomError } from '../../../src/core/errors.js';
 import { assertServicePortsFree, offsetOf, portTakenError, preferredOrFreePort, servicePorts, shiftedPort } from '../../../src/runtime/local/ports.js';
 import { listeningInodes, portHolder } from '../../../src/runtime/local/proc.js';
 
