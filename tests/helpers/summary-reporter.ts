@@ -1,8 +1,12 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, TestSuite } from 'vitest/node';
 
 /**
  * Ends the run with the plain line "N passed, N failed" (and skipped, if any) alone on
  * a line, which CI systems that do not know vitest's own summary can read.
+ *
+ * A test that never ran because its file or a `beforeAll` failed (a broker not
+ * answering, a browser missing) counts as failed, not skipped: vitest reports it as
+ * skipped, which would let a missing dependency read as a green run.
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -10,15 +14,25 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
+      const setupFailed = mod.state() === 'failed' || mod.errors().length > 0;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
         else if (state === 'failed') failed++;
+        else if (state === 'skipped' && (setupFailed || suiteFailed(test.parent))) failed++;
         else if (state === 'skipped') skipped++;
       }
       // A file that failed to load has no tests but must still count as a failure.
-      if (mod.state() === 'failed' && [...mod.children.allTests()].length === 0) failed++;
+      if (setupFailed && [...mod.children.allTests()].length === 0) failed++;
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
+}
+
+/** A describe block whose own hook failed (its tests were then skipped by vitest). */
+function suiteFailed(parent: TestSuite | TestModule): boolean {
+  for (let p = parent; p.type === 'suite'; p = p.parent) {
+    if (p.state() === 'failed' || p.errors().length > 0) return true;
+  }
+  return false;
 }
