@@ -12,7 +12,7 @@ const CONFIG = 'tests/fixtures/runner-guard/vitest.config.ts';
 const VITEST = `${ROOT}node_modules/vitest/vitest.mjs`;
 
 function runFixture(name: string): { status: number | null; closingLine: string; output: string } {
-  const env = { ...process.env, CI: 'true', NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true', NO_COLOR: '1' };
   // The embedded PostgreSQL path is the one that once decided the exit status.
   delete env.TEST_DATABASE_URL;
   delete env.VITEST;
