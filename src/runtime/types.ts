@@ -3,6 +3,8 @@
  * this; targets differ in how, never in what the user sees.
  */
 
+import type { Health } from '../core/health-probe.js';
+import type { LogLine } from '../core/log-merge.js';
 import type { Endpoints, ServiceName } from '../core/system.js';
 
 export { SERVICE_NAMES, DEFAULT_PORTS, type ServiceName, type Endpoints } from '../core/system.js';
@@ -20,7 +22,7 @@ export interface ServiceStatus {
   uptimeSeconds?: number;
   restarts: number;
   /** From GET /health: ok, degraded, unavailable, or unreachable. */
-  health: 'ok' | 'degraded' | 'unavailable' | 'unreachable';
+  health: Health;
 }
 
 export interface DependencyStatus {
@@ -75,12 +77,8 @@ export interface LogOptions {
   signal?: AbortSignal;
 }
 
-export interface LogLine {
-  service: ServiceName;
-  /** The raw line as the service wrote it (a JSON object per line for our services). */
-  line: string;
-  time?: Date;
-}
+/** One line of a service's log (defined with the helpers that merge them). */
+export type { LogLine } from '../core/log-merge.js';
 
 export interface DownResult {
   stopped: string[];

@@ -7,7 +7,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { LogLine, ServiceName } from '../types.js';
-import { noticeLine, sinceFilter, toLogLines } from './log-lines.js';
+import { noticeLine, sinceFilter, toLogLines } from '../../core/log-merge.js';
 
 export const READ_CHUNK_BYTES = 64 * 1024;
 /** A run this long without a newline is cut into a line of its own, so memory stays bounded. */

@@ -8,10 +8,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LogLine, LogOptions, ServiceName } from '../types.js';
-import { mergeByTime, mergeStreams } from './log-lines.js';
+import { mergeByTime, mergeStreams } from '../../core/log-merge.js';
 import { ServiceLogCursor, type CursorRead } from './log-reader.js';
-
-export { filterSince, lastLines, lineTime, mergeByTime, mergeStreams, toLogLines } from './log-lines.js';
 
 export const FOLLOW_POLL_MS = 500;
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
 import { EcomError, PrerequisiteError, TimeoutError } from '../../core/errors.js';
 import { SERVICE_NAMES, type ServiceName, type UpOptions, type UpResult } from '../types.js';
-import { probeHealth, tcpAnswers, type HealthProbe } from './health.js';
+import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { ensureLogsDir, openLogForAppend } from './log-files.js';
 import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
 import { assertServicePortsFree, offsetOf } from './ports.js';

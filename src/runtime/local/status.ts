@@ -3,7 +3,7 @@
  * pid still ours?) and probed live (/health, broker port).
  */
 import { SERVICE_NAMES, type DependencyStatus, type Endpoints, type ServiceStatus, type SystemStatus } from '../types.js';
-import { probeHealth, tcpAnswers, type HealthProbe } from './health.js';
+import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { isOurs } from './proc.js';
 import { recordedProcesses, type LocalState } from './state.js';
 import { prometheusPortMoved } from './up-progress.js';

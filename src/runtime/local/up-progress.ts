@@ -3,7 +3,7 @@
  * and the progress events it emits as things become ready.
  */
 import { SERVICE_NAMES, type ProgressEvent, type ServiceName } from '../types.js';
-import type { HealthProbe } from './health.js';
+import type { HealthProbe } from '../../core/health-probe.js';
 import { MAX_PORT } from './ports.js';
 import type { LocalState } from './state.js';
 

@@ -12,7 +12,7 @@ import {
   tailLinesAt,
 } from '../../../src/runtime/local/log-reader.js';
 import { readLogs } from '../../../src/runtime/local/logs.js';
-import { mergeStreams, toLogLines } from '../../../src/runtime/local/log-lines.js';
+import { mergeStreams, toLogLines } from '../../../src/core/log-merge.js';
 import type { LogLine } from '../../../src/runtime/types.js';
 
 const dirs: string[] = [];

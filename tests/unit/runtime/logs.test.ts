@@ -2,7 +2,8 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { filterSince, lastLines, lineTime, mergeByTime, readLogs, toLogLines } from '../../../src/runtime/local/logs.js';
+import { filterSince, lastLines, lineTime, mergeByTime, toLogLines } from '../../../src/core/log-merge.js';
+import { readLogs } from '../../../src/runtime/local/logs.js';
 import { REPLACED_NOTICE, TRUNCATED_NOTICE } from '../../../src/runtime/local/log-reader.js';
 import type { LogLine, ServiceName } from '../../../src/runtime/types.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HealthProbe } from '../../../src/runtime/local/health.js';
+import type { HealthProbe } from '../../../src/core/health-probe.js';
 import { describeWaiting, pendingItems, UpProgress, upWarnings } from '../../../src/runtime/local/up-progress.js';
 import type { ProgressEvent, ServiceName } from '../../../src/runtime/types.js';
 import { sampleState } from './fixtures.js';

@@ -1,6 +1,8 @@
 /**
- * GET /health of a service, reduced to what status and up need. Plain node:http with
- * no keep-alive: an idle pooled socket would hold the CLI open after its answer.
+ * GET /health of a service, reduced to what status and up need, for every runtime
+ * (a local process or a port-forward to a pod answer the same way; docs/architecture.md,
+ * "Core helpers"). Plain node:http with no keep-alive: an idle pooled socket would hold
+ * the CLI open after its answer.
  */
 import { get } from 'node:http';
 import { connect } from 'node:net';
@@ -34,7 +36,9 @@ export function httpGet(url: string, timeoutMs: number): Promise<{ status: numbe
   });
 }
 
-export async function probeHealth(baseUrl: string, timeoutMs = 1_000): Promise<HealthProbe> {
+export const HEALTH_PROBE_TIMEOUT_MS = 1_000;
+
+export async function probeHealth(baseUrl: string, timeoutMs = HEALTH_PROBE_TIMEOUT_MS): Promise<HealthProbe> {
   let res: { status: number; body: string };
   try {
     res = await httpGet(`${baseUrl}/health`, timeoutMs);

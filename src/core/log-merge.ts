@@ -1,8 +1,17 @@
 /**
- * Log lines as values: the `time` of a pino line, the `since` filter, the last n,
- * merging services by time, and the marker lines ecom adds to a stream.
+ * Log lines as values, whatever their source (a local log file, a pod's log stream):
+ * the `time` of a pino line, the `since` filter, the last n, merging services by time,
+ * and the marker lines ecom adds to a stream (docs/architecture.md, "Core helpers").
  */
-import type { LogLine, ServiceName } from '../types.js';
+import type { ServiceName } from './system.js';
+
+/** One line of a service's log, as `Runtime.logs` yields it. */
+export interface LogLine {
+  service: ServiceName;
+  /** The raw line as the service wrote it (a JSON object per line for our services). */
+  line: string;
+  time?: Date;
+}
 
 /** The `time` of a pino line: ISO text or epoch milliseconds; undefined for other lines. */
 export function lineTime(line: string): Date | undefined {
