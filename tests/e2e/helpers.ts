@@ -2,60 +2,23 @@
  * The e2e harness: the real CLI (bin/ecom.js → dist) as a child process, each test
  * with its own ECOM_HOME and port offset, every wait bounded.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '../helpers/services.js';
 
+export { ensureBuilt } from '../helpers/build.js';
+
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ecom.js');
-const BUILT = ['dist/cli/main.js', 'dist/runtime/local/supervisor.js', ...['catalog', 'search', 'order', 'frontend'].map((s) => `dist/services/${s}/main.js`)];
 
 export interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-}
-
-/** Builds dist once per run (serialised across test files by a lock directory) unless it is current. */
-export function ensureBuilt(): void {
-  const lock = join(tmpdir(), 'ecom-e2e-build.lock');
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`build lock ${lock} held for 2 minutes; remove it if stale`);
-      spawnSync('sleep', ['0.2']);
-    }
-  }
-  try {
-    if (isCurrent()) return;
-    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-    if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-  } finally {
-    rmdirSync(lock);
-  }
-}
-
-/** dist exists and is newer than every source file. */
-function isCurrent(): boolean {
-  if (!BUILT.every((f) => existsSync(join(ROOT, f)))) return false;
-  const built = Math.min(...BUILT.map((f) => statSync(join(ROOT, f)).mtimeMs));
-  return newestMtime(join(ROOT, 'src')) <= built;
-}
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
 }
 
 export function newHome(): string {

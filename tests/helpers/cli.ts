@@ -1,10 +1,11 @@
 /**
- * Runs the real CLI as a child process: the built dist/cli/main.js when it exists,
- * the TypeScript source through tsx otherwise (while the build cannot complete).
+ * Runs the real CLI as a child process: dist/cli/main.js, rebuilt first when any
+ * source is newer (tests run the code they are about), or the TypeScript source
+ * through tsx when a test asks for it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ensureBuilt } from './build.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DIST_ENTRY = `${ROOT}dist/cli/main.js`;
@@ -35,8 +36,8 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 export function runCli(args: string[], options: RunCliOptions = {}): CliResult {
-  const useDist = !options.source && existsSync(DIST_ENTRY);
-  const entry = useDist ? [DIST_ENTRY] : ['--import', TSX_LOADER, `${ROOT}src/cli/main.ts`];
+  if (!options.source) ensureBuilt();
+  const entry = options.source ? ['--import', TSX_LOADER, `${ROOT}src/cli/main.ts`] : [DIST_ENTRY];
   const result = spawnSync(process.execPath, [...entry, ...args], {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? cleanEnv(),

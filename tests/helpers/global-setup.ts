@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { TestProject } from 'vitest/node';
+import { ensureBuilt } from './build.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,6 +23,7 @@ let child: ChildProcess | undefined;
  * the server's decides the test runner's exit status (see test-postgres-process.ts).
  */
 export async function setup(project: TestProject): Promise<void> {
+  ensureBuilt();
   const given = process.env.TEST_DATABASE_URL;
   if (given) {
     project.provide('adminDatabaseUrl', given);
