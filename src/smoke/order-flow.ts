@@ -4,7 +4,8 @@
  * polling /api/orders/recent); whichever sees the order id first ends the wait.
  */
 import { randomUUID } from 'node:crypto';
-import type { Endpoints } from '../runtime/types.js';
+import { orOnTimeout, pollUntil } from '../core/poll.js';
+import type { Endpoints } from '../core/system.js';
 import { CheckFailed, describe, expectStatus, isRecord, request } from './http.js';
 import { readEventStream } from './sse.js';
 import type { CheckContext } from './types.js';
@@ -62,11 +63,8 @@ export async function orderReachesConsumer(ctx: CheckContext): Promise<string> {
     wanted = await placeOrder(endpoints, orderBody('consumer'), `smoke-${randomUUID()}`, ctx.signal);
     if (seenOnStream.has(wanted)) sawOnStream = true;
     ctx.saw(`order ${wanted} created; waiting for the frontend to consume it`);
-    while (ctx.remainingMs() > DIAGNOSIS_RESERVE_MS) {
-      if (sawOnStream) return `consumed after ${Date.now() - started} ms (live feed)`;
-      if (await inRecentOrders(frontend, wanted, ctx.signal)) return `consumed after ${Date.now() - started} ms`;
-      await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, ctx.remainingMs() - DIAGNOSIS_RESERVE_MS)), ctx.signal);
-    }
+    const note = await untilConsumed(ctx, wanted, () => sawOnStream, started);
+    if (note) return note;
     if (sawOnStream) return `consumed after ${Date.now() - started} ms (live feed)`;
     const waited = Math.round((Date.now() - started) / 1000);
     throw new CheckFailed(`order ${wanted} was created but did not reach the frontend's consumer within ${waited} s: ${await whyNotConsumed(endpoints, ctx.signal)}`);
@@ -75,6 +73,24 @@ export async function orderReachesConsumer(ctx: CheckContext): Promise<string> {
     watch.abort();
     await stream;
   }
+}
+
+/** A note once the order is seen (on the feed or in the recent list); undefined when the time kept for polling runs out. */
+function untilConsumed(ctx: CheckContext, orderId: string, sawOnStream: () => boolean, started: number): Promise<string | undefined> {
+  const frontend = ctx.endpoints.services.frontend;
+  const consumed = pollUntil(
+    async () => {
+      if (sawOnStream()) return `consumed after ${Date.now() - started} ms (live feed)`;
+      return (await inRecentOrders(frontend, orderId, ctx.signal)) ? `consumed after ${Date.now() - started} ms` : undefined;
+    },
+    {
+      what: `order ${orderId} at the consumer`,
+      timeoutMs: ctx.remainingMs() - DIAGNOSIS_RESERVE_MS,
+      intervalMs: POLL_INTERVAL_MS,
+      signal: ctx.signal,
+    },
+  );
+  return orOnTimeout(consumed, undefined);
 }
 
 async function inRecentOrders(frontend: string, orderId: string, signal: AbortSignal): Promise<boolean> {
@@ -121,16 +137,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

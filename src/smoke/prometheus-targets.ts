@@ -2,6 +2,7 @@
  * Prometheus, when it runs, must scrape every target successfully. A fresh server has
  * not scraped yet (health "unknown"), so this waits up to the deadline for a verdict.
  */
+import { orOnTimeout, pollUntil } from '../core/poll.js';
 import { CheckFailed, describe, isRecord, request } from './http.js';
 import type { CheckContext } from './types.js';
 
@@ -19,7 +20,8 @@ interface Target {
 export async function prometheusTargetsUp(ctx: CheckContext): Promise<string> {
   const url = `${ctx.endpoints.prometheus}/api/v1/targets?state=active`;
   const started = Date.now();
-  for (;;) {
+  let verdict = 'Prometheus did not answer';
+  const allUp = async (): Promise<string | undefined> => {
     const res = await request('GET', url, { signal: ctx.signal });
     if (res.status !== 200) throw new CheckFailed(`expected HTTP 200 from the targets API, got ${describe(res)}`);
     const targets = parseTargets(res.json);
@@ -32,11 +34,14 @@ export async function prometheusTargetsUp(ctx: CheckContext): Promise<string> {
     const down = notUp.filter((t) => t.health === 'down' && t.lastScrape >= started);
     if (down.length > 0) throw new CheckFailed(`targets down: ${down.map((t) => `${t.job} ${t.instance} (${t.lastError || 'no error given'})`).join('; ')}`);
     if (targets.length > 0 && notUp.length === 0) return `${targets.length} targets up`;
-    if (ctx.remainingMs() < POLL_INTERVAL_MS) {
-      throw new CheckFailed(targets.length === 0 ? 'Prometheus has no active targets' : `not every target was scraped yet: ${summary}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-  }
+    verdict = targets.length === 0 ? 'Prometheus has no active targets' : `not every target was scraped yet: ${summary}`;
+    return undefined;
+  };
+  // Gives up one interval before the check's deadline, so the failure names the targets.
+  const timeoutMs = Math.max(0, ctx.remainingMs() - POLL_INTERVAL_MS);
+  const note = await orOnTimeout(pollUntil(allUp, { what: 'every target up', timeoutMs, intervalMs: POLL_INTERVAL_MS, signal: ctx.signal }), undefined);
+  if (note === undefined) throw new CheckFailed(verdict);
+  return note;
 }
 
 function parseTargets(body: unknown): Target[] | undefined {

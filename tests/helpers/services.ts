@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { pollUntil } from '../../src/core/poll.js';
 import { createLogger, type Logger } from '../../src/services/common/logger.js';
 
 /** A logger whose JSON lines are kept for assertions instead of printed. */
@@ -20,25 +21,15 @@ export function memoryLogger(service = 'test'): Logger & { lines: () => Array<Re
   return logger;
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
+/**
+ * Polls `probe` until it returns a value other than undefined; an error it throws
+ * counts as "not yet" and is named if time runs out after `timeoutMs`.
+ */
+export function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 10_000,
   what = 'condition',
   intervalMs = 50,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  return pollUntil(() => probe(), { what, timeoutMs, intervalMs, retryErrors: true });
 }

@@ -1,5 +1,5 @@
 /** `ecom status`: services, dependencies and URLs, once or every 2 s with --watch. */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from '../../core/poll.js';
 import { resolveRuntime } from '../../runtime/detect.js';
 import type { Runtime, SystemStatus } from '../../runtime/types.js';
 import { createOutput, type OutputMode } from '../output.js';
@@ -49,7 +49,6 @@ export interface WatchOptions {
 /**
  * Redraws until the signal aborts: in place on a TTY, a new timestamped block
  * otherwise, and with --json one compact JSON document per line per refresh (NDJSON).
- * The wait between refreshes holds one abort listener, removed when it ends.
  */
 export async function watchStatus(runtime: Runtime, options: WatchOptions): Promise<void> {
   const { mode, paint, signal } = options;
@@ -58,11 +57,8 @@ export async function watchStatus(runtime: Runtime, options: WatchOptions): Prom
     const status = await runtime.status();
     if (signal.aborted) break;
     write(watchFrame(status, mode, paint));
-    try {
-      await sleep(options.intervalMs ?? WATCH_INTERVAL_MS, undefined, { signal });
-    } catch {
-      // aborted: the loop ends
-    }
+    // Returns early on abort, holding one listener that it removes either way.
+    await systemClock.sleep(options.intervalMs ?? WATCH_INTERVAL_MS, signal);
   }
 }
 

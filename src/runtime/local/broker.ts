@@ -1,11 +1,12 @@
 /**
- * The broker of the local runtime, chosen in DESIGN's order: the URL the user gave;
+ * The broker of the local runtime, chosen in this order (docs/architecture.md, "local"): the URL the user gave;
  * else a RabbitMQ node of our own when rabbitmq-server is installed; else a broker
  * already answering on 127.0.0.1:5672; else none (orders wait in the outbox).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import type { BrokerKind, OwnedProcess } from './state.js';
 import { openLogForAppend } from './log-files.js';
 import { childPids, commandLine, stopEpmdOn } from './proc.js';
@@ -37,6 +38,7 @@ export async function chooseBroker(inputs: BrokerInputs, ownUrl: () => string): 
 }
 
 export const RABBIT_BOOT_TIMEOUT_MS = 90_000;
+const BOOT_LOG_POLL_MS = 100;
 /** epmd exits at once on SIGTERM; SIGKILL after this. */
 export const EPMD_GRACE_MS = 2_000;
 /** RabbitMQ 3.x logs this when the core boot steps begin, about a second before its listeners open. */
@@ -112,10 +114,10 @@ export class OwnRabbitNode {
     let done = false;
     void settled.finally(() => (done = true));
     const logFile = join(this.plan.dir, 'log', `${this.plan.nodeName}.log`);
-    while (!done && !this.exitedEarly) {
-      if (logShows(logFile, RABBIT_LATE_BOOT_MARK)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const seen = () => (done || this.exitedEarly || logShows(logFile, RABBIT_LATE_BOOT_MARK) ? true : undefined);
+    // `settled` is ready(), itself bounded by the boot timeout; this bound only guards a bug there.
+    const what = 'the node to near the end of its boot';
+    await orOnTimeout(pollUntil(seen, { what, timeoutMs: RABBIT_BOOT_TIMEOUT_MS, intervalMs: BOOT_LOG_POLL_MS }), undefined);
   }
 
   /**

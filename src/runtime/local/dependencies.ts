@@ -5,6 +5,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import { postgresCanReach } from './access.js';
 import { OwnRabbitNode, RABBIT_BOOT_TIMEOUT_MS, chooseBroker, type BrokerChoice } from './broker.js';
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
@@ -21,6 +22,7 @@ import { SupervisedProcess } from './supervised.js';
 const DEPENDENCY_GRACE_MS = 20_000;
 const POSTGRES_START_TIMEOUT_MS = 60_000;
 const PROMETHEUS_READY_TIMEOUT_MS = 30_000;
+const PROMETHEUS_POLL_MS = 100;
 const PROMETHEUS_GRACE_MS = 5_000;
 
 /** What the dependencies share with the supervisor. */
@@ -191,14 +193,14 @@ export class Dependencies {
 
   private async waitForPrometheus(url: string): Promise<void> {
     const state = this.ctx.state;
-    const deadline = Date.now() + PROMETHEUS_READY_TIMEOUT_MS;
-    while (Date.now() < deadline && !this.ctx.stopping()) {
-      if (await answers(`${url}/-/ready`)) {
-        Object.assign(state.prometheus, { phase: 'running', startedAt: new Date().toISOString() });
-        this.ctx.save();
-        return;
-      }
-      await sleep(100);
+    const ready = pollUntil(
+      async () => (this.ctx.stopping() ? false : (await answers(`${url}/-/ready`)) ? true : undefined),
+      { what: 'Prometheus to be ready', timeoutMs: PROMETHEUS_READY_TIMEOUT_MS, intervalMs: PROMETHEUS_POLL_MS },
+    );
+    if (await orOnTimeout(ready, false)) {
+      Object.assign(state.prometheus, { phase: 'running', startedAt: new Date().toISOString() });
+      this.ctx.save();
+      return;
     }
     state.prometheus.phase = 'failed';
     state.prometheus.error = `not ready within ${PROMETHEUS_READY_TIMEOUT_MS / 1000} s; see logs/prometheus.log`;
@@ -217,8 +219,6 @@ export class Dependencies {
     ]);
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A free port other than those in `avoid` (the kernel rarely hands out the same one twice). */
 async function distinctFreePort(avoid: number[]): Promise<number> {

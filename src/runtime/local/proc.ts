@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import type { OwnedProcess } from './state.js';
 
 export interface ProcReader {
@@ -59,7 +60,15 @@ export function commandLine(pid: number, proc: ProcReader = realProc): string | 
   return raw?.split('\0').filter(Boolean).join(' ');
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const EXIT_POLL_MS = 50;
+/** How long a SIGKILLed process gets to disappear from /proc. */
+const KILL_WAIT_MS = 2_000;
+
+/** True once `alive()` turns false; false when it still holds after `timeoutMs`. */
+function waitForExit(alive: () => boolean, timeoutMs: number): Promise<boolean> {
+  const gone = pollUntil(() => (alive() ? undefined : true), { what: 'the process to exit', timeoutMs, intervalMs: EXIT_POLL_MS });
+  return orOnTimeout(gone, false);
+}
 
 /**
  * Sends `signal` to a process of ours, waits up to `graceMs` for it to go, then
@@ -82,17 +91,12 @@ export async function stopOwned(
   } catch {
     // already gone
   }
-  await waitGone(owned, 2_000, proc);
+  await waitGone(owned, KILL_WAIT_MS, proc);
   return true;
 }
 
-export async function waitGone(owned: OwnedProcess, timeoutMs: number, proc: ProcReader = realProc): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isOurs(owned, proc)) return true;
-    await sleep(50);
-  }
-  return !isOurs(owned, proc);
+export function waitGone(owned: OwnedProcess, timeoutMs: number, proc: ProcReader = realProc): Promise<boolean> {
+  return waitForExit(() => isOurs(owned, proc), timeoutMs);
 }
 
 /** Resolves true when 127.0.0.1:port can be bound right now. */
@@ -206,16 +210,13 @@ export async function stopEpmdOn(
   } catch {
     return pid;
   }
-  const deadline = Date.now() + opts.graceMs;
-  while (Date.now() < deadline && still()) await sleep(50);
-  if (still()) {
+  if (!(await waitForExit(still, opts.graceMs))) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }
-    const killDeadline = Date.now() + 2_000;
-    while (Date.now() < killDeadline && still()) await sleep(50);
+    await waitForExit(still, KILL_WAIT_MS);
   }
   return pid;
 }

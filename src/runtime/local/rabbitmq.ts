@@ -5,7 +5,12 @@
  */
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import { SYSTEM_BIN_DIRS, findExecutable } from '../../tools/which.js';
+
+const AMQP_POLL_MS = 100;
+/** One connection attempt while waiting for the node. */
+const AMQP_TRY_TIMEOUT_MS = 1_000;
 
 /** The Debian /usr/sbin wrapper switches to the rabbitmq user when root; this one runs as is. */
 const DIRECT_SERVER_SCRIPT = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -104,12 +109,15 @@ export async function amqpAnswers(url: string, timeoutMs: number): Promise<boole
 }
 
 /** Polls until the broker accepts a connection, or `deadline` (epoch ms) passes. */
-export async function waitForAmqp(url: string, deadline: number, isAlive: () => boolean): Promise<boolean> {
-  while (Date.now() < deadline && isAlive()) {
-    if (await amqpAnswers(url, 1_000)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
+export function waitForAmqp(url: string, deadline: number, isAlive: () => boolean): Promise<boolean> {
+  const answered = pollUntil(
+    async () => {
+      if (!isAlive()) return false;
+      return (await amqpAnswers(url, AMQP_TRY_TIMEOUT_MS)) ? true : undefined;
+    },
+    { what: 'the broker to accept a connection', timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: AMQP_POLL_MS },
+  );
+  return orOnTimeout(answered, false);
 }
 
 function withDeadline<T extends { close(): Promise<void> }>(promise: Promise<T>, ms: number): Promise<T> {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
 import { EcomError, PrerequisiteError, TimeoutError } from '../../core/errors.js';
+import { pollUntil } from '../../core/poll.js';
 import { SERVICE_NAMES, type ServiceName, type UpOptions, type UpResult } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { ensureLogsDir, openLogForAppend } from './log-files.js';
@@ -15,10 +16,12 @@ import { isOurs } from './proc.js';
 import { anythingAlive, endpointsOf } from './status.js';
 import { readState, removeState, writeJsonAtomic, type LocalState, type Plan } from './state.js';
 import { stopLeftovers } from './stop.js';
-import { describeWaiting, pendingItems, UpProgress, upWarnings } from './up-progress.js';
+import { describeWaiting, pendingItems, UpProgress, upWarnings, type Pending } from './up-progress.js';
 
 const POLL_MS = 100;
 const WAITING_EVERY_MS = 5_000;
+/** With no state file and no supervisor output after this long, the supervisor never started. */
+const SUPERVISOR_START_TIMEOUT_MS = 10_000;
 const LOG_LINES_ON_FAILURE = 8;
 
 export async function localUp(paths: StatePaths, options: UpOptions): Promise<UpResult> {
@@ -90,33 +93,40 @@ async function probeAll(state: LocalState): Promise<Record<ServiceName, HealthPr
 }
 
 async function waitUntilReady(paths: StatePaths, options: UpOptions, started: number): Promise<UpResult> {
-  const deadline = started + options.timeoutMs;
   const progress = new UpProgress(options.progress);
   let lastWaiting = Date.now();
   let waited = false;
-  for (;;) {
+  let pending: Pending[] = [{ what: 'supervisor', why: 'no state written yet' }];
+  const healthy = async (): Promise<UpResult | undefined> => {
     const state = readState(paths.stateFile);
-    if (state) {
-      if (state.phase === 'failed' || !isOurs(state.supervisor)) throw supervisorFailed(paths, state);
-      const [probes, broker] = await Promise.all([probeAll(state), brokerAnswers(state)]);
-      progress.update(state, probes);
-      const pending = pendingItems(state, probes, broker);
-      if (pending.length === 0) {
-        if (waited) options.progress({ kind: 'done', task: 'up', detail: 'every service is healthy' });
-        return { alreadyUp: false, endpoints: endpointsOf(state), warnings: upWarnings(state, broker) };
+    if (!state) {
+      if (Date.now() - started > SUPERVISOR_START_TIMEOUT_MS && !readSupervisorLogTail(paths).length) {
+        throw new EcomError('the supervisor did not start', `see ${paths.supervisorLog}`);
       }
-      if (Date.now() >= deadline) throw timedOut(paths, options.timeoutMs, pending);
-      if (Date.now() - lastWaiting >= WAITING_EVERY_MS) {
-        lastWaiting = Date.now();
-        waited = true;
-        options.progress({ kind: 'waiting', task: 'up', reason: describeWaiting(pending) });
-      }
-    } else if (Date.now() - started > 10_000 && !readSupervisorLogTail(paths).length) {
-      throw new EcomError('the supervisor did not start', `see ${paths.supervisorLog}`);
-    } else if (Date.now() >= deadline) {
-      throw timedOut(paths, options.timeoutMs, [{ what: 'supervisor', why: 'no state written yet' }]);
+      return undefined;
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    if (state.phase === 'failed' || !isOurs(state.supervisor)) throw supervisorFailed(paths, state);
+    const [probes, broker] = await Promise.all([probeAll(state), brokerAnswers(state)]);
+    progress.update(state, probes);
+    pending = pendingItems(state, probes, broker);
+    if (pending.length === 0) {
+      if (waited) options.progress({ kind: 'done', task: 'up', detail: 'every service is healthy' });
+      return { alreadyUp: false, endpoints: endpointsOf(state), warnings: upWarnings(state, broker) };
+    }
+    if (Date.now() - lastWaiting >= WAITING_EVERY_MS) {
+      lastWaiting = Date.now();
+      waited = true;
+      options.progress({ kind: 'waiting', task: 'up', reason: describeWaiting(pending) });
+    }
+    return undefined;
+  };
+  const timeoutMs = Math.max(0, started + options.timeoutMs - Date.now());
+  try {
+    return await pollUntil(healthy, { what: 'every service to be healthy', timeoutMs, intervalMs: POLL_MS });
+  } catch (err) {
+    // pollUntil's own message cannot name the log lines that say why; this one does.
+    if (err instanceof TimeoutError) throw timedOut(paths, options.timeoutMs, pending);
+    throw err;
   }
 }
 
@@ -143,7 +153,7 @@ function supervisorFailed(paths: StatePaths, state: LocalState): EcomError {
   return new EcomError(`up failed: ${why}${shown}`, 'fix the cause above and run `ecom up` again (`ecom down` clears what is left)');
 }
 
-function timedOut(paths: StatePaths, timeoutMs: number, pending: Array<{ what: string; why: string }>): TimeoutError {
+function timedOut(paths: StatePaths, timeoutMs: number, pending: Pending[]): TimeoutError {
   const first = pending[0]!;
   const service = SERVICE_NAMES.find((s) => s === first.what);
   const file = service ? paths.serviceLog(service) : paths.supervisorLog;

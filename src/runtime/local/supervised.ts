@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { backoffDelayMs } from '../../core/poll.js';
 import type { ServiceState } from '../types.js';
 import { LineBuffer, LOG_ROTATE_BYTES, RotatingLog } from './log-writer.js';
 import type { OwnedProcess } from './state.js';
@@ -18,7 +19,7 @@ const OUTPUT_DRAIN_MS = 2_000;
 
 /** Delay before the n-th consecutive restart (n ≥ 1): 0.5 s, 1 s, 2 s … capped at 10 s. */
 export function restartDelayMs(consecutive: number, baseMs = RESTART_BASE_MS, capMs = RESTART_CAP_MS): number {
-  return Math.min(capMs, baseMs * 2 ** Math.max(0, consecutive - 1));
+  return backoffDelayMs(consecutive, { intervalMs: baseMs, backoff: 2, maxIntervalMs: capMs });
 }
 
 /** The line the supervisor adds to a service's own log before restarting it (pino-shaped, marked `ecom`). */
