@@ -4,7 +4,8 @@
  * JSON document on stdout. Human text always goes to stderr so stdout stays pipeable.
  */
 import type { ProgressEvent } from '../runtime/types.js';
-import { NO_PAINT, TaskBoard, loadPaint, type Paint } from './render.js';
+import { NO_PAINT, type Paint } from '../core/text.js';
+import { TaskBoard, loadPaint } from './render.js';
 
 export type OutputMode = 'tty' | 'plain' | 'json';
 

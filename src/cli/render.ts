@@ -3,29 +3,8 @@
  * on), tables whose columns line up whatever the colouring, and the live task board a
  * TTY gets for progress. Nothing here is imported eagerly by main.ts.
  */
+import { NO_PAINT, type Paint } from '../core/text.js';
 import type { ProgressEvent } from '../runtime/types.js';
-
-export interface Paint {
-  ok(text: string): string;
-  fail(text: string): string;
-  warn(text: string): string;
-  dim(text: string): string;
-  bold(text: string): string;
-  accent(text: string): string;
-  /** The n-th of a few distinct colours that mean nothing else (service names in merged logs). */
-  nth(index: number, text: string): string;
-}
-
-const identity = (text: string) => text;
-export const NO_PAINT: Paint = {
-  ok: identity,
-  fail: identity,
-  warn: identity,
-  dim: identity,
-  bold: identity,
-  accent: identity,
-  nth: (_index, text) => text,
-};
 
 /** Colour functions; chalk is imported only when colour is on. */
 export async function loadPaint(color: boolean, env: NodeJS.ProcessEnv = process.env): Promise<Paint> {
@@ -58,6 +37,8 @@ export function visibleWidth(text: string): number {
   return [...stripAnsi(text)].length;
 }
 
+const identity = (text: string) => text;
+
 export interface TableOptions {
   header?: string[];
   /** Applied to the header cells (after padding, so alignment is kept). */
@@ -79,14 +60,6 @@ export function formatTable(rows: string[][], options: TableOptions = {}): strin
   const out = rows.map((r) => line(r));
   if (options.header) out.unshift(line(options.header, options.headerStyle));
   return out.join('\n');
-}
-
-/** `850 ms`, `3.2 s`, `2 m 5 s`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1_000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  return `${minutes} m ${Math.round((ms % 60_000) / 1_000)} s`;
 }
 
 type TaskState = 'running' | 'waiting' | 'done' | 'skip' | 'warn';

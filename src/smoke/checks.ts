@@ -3,7 +3,7 @@
  * failure says what it expected and what it saw (status code, body excerpt).
  */
 import { randomUUID } from 'node:crypto';
-import { SERVICE_NAMES, type ServiceName } from '../runtime/types.js';
+import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
 import { CheckFailed, describe, excerpt, expectStatus, isRecord, request } from './http.js';
 import { orderReachesConsumer, placeOrder, orderBody } from './order-flow.js';
 import { metricsCheck } from './metrics-check.js';

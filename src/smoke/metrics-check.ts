@@ -2,7 +2,7 @@
  * Every /metrics must parse strictly and carry the RED series plus the service's own
  * domain series (DESIGN section 1).
  */
-import type { ServiceName } from '../runtime/types.js';
+import type { ServiceName } from '../core/system.js';
 import { CheckFailed, describe, expectStatus, request } from './http.js';
 import { MetricsParseError, parseMetrics, type MetricFamily } from './prometheus-text.js';
 import type { SmokeCheck } from './types.js';

@@ -1,6 +1,6 @@
 /** The smoke report for humans (a list with ✓/✗, or PASS/FAIL without a TTY) and as JSON. */
-import type { Endpoints } from '../runtime/types.js';
-import { NO_PAINT, formatDuration, type Paint } from '../cli/render.js';
+import type { Endpoints } from '../core/system.js';
+import { NO_PAINT, formatDuration, type Paint } from '../core/text.js';
 import type { CheckResult, SmokeReport } from './types.js';
 
 export interface FormatOptions {

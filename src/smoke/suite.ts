@@ -2,7 +2,7 @@
  * Runs the smoke checks against any runtime's Endpoints: independent checks at once,
  * each under its own deadline (capped by the suite's), results in definition order.
  */
-import type { Endpoints } from '../runtime/types.js';
+import type { Endpoints } from '../core/system.js';
 import { CheckFailed, connectionError } from './http.js';
 import { smokeChecks, DEFAULT_DEADLINES, type CheckDeadlines } from './checks.js';
 import type { CheckResult, SmokeCheck, SmokeReport } from './types.js';

@@ -1,4 +1,4 @@
-import type { Endpoints } from '../runtime/types.js';
+import type { Endpoints } from '../core/system.js';
 
 export type CheckStatus = 'passed' | 'failed' | 'skipped';
 

@@ -5,7 +5,8 @@
  */
 import { ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
-import { formatTable, type Paint } from '../render.js';
+import type { Paint } from '../../core/text.js';
+import { formatTable } from '../render.js';
 import { compareVersions, ToolRunner } from '../../tools/tool-runner.js';
 
 export interface DoctorOptions {

@@ -5,7 +5,7 @@
 import { SERVICE_NAMES, type LogLine, type Runtime, type ServiceName } from '../../runtime/types.js';
 import { EcomError, ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
-import type { Paint } from '../render.js';
+import type { Paint } from '../../core/text.js';
 
 export interface LogsOptions {
   cwd: string;

@@ -3,7 +3,7 @@ import { systemClock } from '../../core/poll.js';
 import { resolveRuntime } from '../../runtime/detect.js';
 import type { Runtime, SystemStatus } from '../../runtime/types.js';
 import { createOutput, type OutputMode } from '../output.js';
-import { NO_PAINT, type Paint } from '../render.js';
+import { NO_PAINT, type Paint } from '../../core/text.js';
 import { formatEndpoints } from './up.js';
 
 export const WATCH_INTERVAL_MS = 2_000;

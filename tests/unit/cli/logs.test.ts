@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { prettyLine, runLogs } from '../../../src/cli/commands/logs.js';
 import { EcomError } from '../../../src/core/errors.js';
 import { createOutput } from '../../../src/cli/output.js';
-import { NO_PAINT } from '../../../src/cli/render.js';
+import { NO_PAINT } from '../../../src/core/text.js';
 import type { Endpoints, LogLine, LogOptions, Runtime } from '../../../src/runtime/types.js';
 import { sink } from './sink.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatTable, loadPaint, stripAnsi, visibleWidth } from '../../../src/cli/render.js';
+import { formatDuration } from '../../../src/core/text.js';
+import { formatTable, loadPaint, stripAnsi, visibleWidth } from '../../../src/cli/render.js';
 
 describe('tables', () => {
   it('aligns columns by what is visible, whatever the colouring, with no trailing spaces', async () => {

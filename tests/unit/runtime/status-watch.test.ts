@@ -2,7 +2,7 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { watchStatus } from '../../../src/cli/commands/status.js';
-import { NO_PAINT } from '../../../src/cli/render.js';
+import { NO_PAINT } from '../../../src/core/text.js';
 import type { Runtime, SystemStatus } from '../../../src/runtime/types.js';
 
 const STATUS: SystemStatus = {
