@@ -8,7 +8,12 @@ export const ORDER_MESSAGE_TYPE = 'order.created';
 
 // Past this the broker is wedged (flow control, a dead link the heartbeat has not
 // noticed yet): give up on the batch, which stays pending, and reconnect.
-const CONFIRM_TIMEOUT_MS = 30_000;
+const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
+
+export interface OrderPublisherOptions {
+  /** How long a batch may wait for its confirms before it fails (default 30 s). */
+  confirmTimeoutMs?: number;
+}
 
 export interface OrderPublisher extends MessagePublisher {
   /** Calls `listener` now if a channel is open, and after every (re)connect. */
@@ -23,7 +28,13 @@ export interface OrderPublisher extends MessagePublisher {
  * the default exchange. The channel and topology are recreated on every (re)connect,
  * and `onReady` listeners told, so the relay drains at once instead of at its next poll.
  */
-export async function connectOrderPublisher(url: string, queues: OrderQueues, logger: Logger): Promise<OrderPublisher> {
+export async function connectOrderPublisher(
+  url: string,
+  queues: OrderQueues,
+  logger: Logger,
+  options: OrderPublisherOptions = {},
+): Promise<OrderPublisher> {
+  const confirmTimeoutMs = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
   const readyListeners: Array<() => void> = [];
   let channel: ConfirmChannel | undefined;
   let model: ChannelModel | undefined;
@@ -74,7 +85,7 @@ export async function connectOrderPublisher(url: string, queues: OrderQueues, lo
         });
       }
       try {
-        await withTimeout(ch.waitForConfirms(), CONFIRM_TIMEOUT_MS, `no publisher confirms within ${CONFIRM_TIMEOUT_MS} ms`);
+        await withTimeout(ch.waitForConfirms(), confirmTimeoutMs, `no publisher confirms within ${confirmTimeoutMs} ms`);
       } catch (err) {
         if (channel === ch && !closing) void model?.close().catch(() => {});
         throw err;

@@ -6,6 +6,12 @@ export interface TcpProxy {
   start(): Promise<void>;
   /** Refuses new connections and cuts the open ones: the broker "goes away". */
   stop(): Promise<void>;
+  /**
+   * Keeps forwarding what clients send but holds back everything the broker answers
+   * (confirms, heartbeats) until the next stop(): a broker that took the messages and
+   * never confirmed them.
+   */
+  holdReplies(): void;
   readonly connections: number;
 }
 
@@ -17,6 +23,7 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let holding = false;
 
   const start = async () => {
     const s = createServer((client) => {
@@ -26,7 +33,10 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
         sock.on('close', () => sockets.delete(sock));
         sock.on('error', () => {});
       }
-      client.pipe(upstream).pipe(client);
+      client.pipe(upstream);
+      upstream.on('data', (chunk: Buffer) => {
+        if (!holding) client.write(chunk);
+      });
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
@@ -42,6 +52,7 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
   const stop = async () => {
     const s = server;
     server = undefined;
+    holding = false;
     for (const sock of sockets) sock.destroy();
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   };
@@ -56,6 +67,9 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
     },
     start,
     stop,
+    holdReplies: () => {
+      holding = true;
+    },
   };
 }
 
