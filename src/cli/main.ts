@@ -95,6 +95,18 @@ program
     await exitWith(runDoctor({ ...globals(), ...opts }));
   });
 
+program
+  .command('render')
+  .description('print the Kubernetes objects `up` would apply, in apply order, secrets redacted (offline)')
+  .addOption(new Option('--runtime <name>', 'which cluster runtime to render for').choices(['kind', 'context']))
+  .option('--registry <registry>', 'registry the images come from (required with --runtime context)')
+  .option('-o, --output <dir>', 'write one file per object into <dir>, numbered in apply order')
+  .option('--json', 'print one JSON document (a v1 List) instead of a YAML stream', false)
+  .action(async (opts) => {
+    const { runRender } = await import('./commands/render.js');
+    await exitWith(runRender({ ...globals(), ...opts }));
+  });
+
 /** A duration option whose help shows the default as written ("5m"), not in milliseconds. */
 function durationOption(flags: string, description: string, fallback: string): Option {
   return new Option(flags, description).argParser(parseDuration).default(parseDuration(fallback), fallback);
