@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
 
-/** Files at the repository root that every image's build reads. */
+/** Files outside src/services that every image's build reads. */
 export const SHARED_INPUT_FILES = [
   'Dockerfile',
   '.dockerignore',
@@ -16,6 +16,8 @@ export const SHARED_INPUT_FILES = [
   'package-lock.json',
   'tsconfig.json',
   'tsup.config.ts',
+  // Run in the build stage to assemble the runtime files.
+  'src/images/runtime-package.ts',
 ] as const;
 
 /** Source folders every image's build reads. */
