@@ -1,8 +1,13 @@
 /**
- * Prometheus, when it runs, must scrape every target successfully. A fresh server has
- * not scraped yet (health "unknown"), so this waits up to the deadline for a verdict.
+ * Prometheus, when it runs, must scrape every service and every target successfully.
+ * "Every target up" alone would pass a Prometheus that scrapes the wrong thing (a
+ * wrong port that happens to answer, a service left out), so each service must have
+ * an up target carrying its name in the `service` label (or as its job), in every
+ * runtime. A fresh server has not scraped yet (health "unknown"), so this waits up to
+ * the deadline for a verdict.
  */
 import { orOnTimeout, pollUntil } from '../core/poll.js';
+import { SERVICE_NAMES } from '../core/system.js';
 import { CheckFailed, describe, isRecord, request } from './http.js';
 import type { CheckContext } from './types.js';
 
@@ -10,6 +15,8 @@ const POLL_INTERVAL_MS = 1_000;
 
 interface Target {
   job: string;
+  /** The service the target belongs to: its `service` label, else its job. */
+  service: string;
   instance: string;
   health: string;
   lastError: string;
@@ -33,8 +40,14 @@ export async function prometheusTargetsUp(ctx: CheckContext): Promise<string> {
     // that fails a scrape made since is really down.
     const down = notUp.filter((t) => t.health === 'down' && t.lastScrape >= started);
     if (down.length > 0) throw new CheckFailed(`targets down: ${down.map((t) => `${t.job} ${t.instance} (${t.lastError || 'no error given'})`).join('; ')}`);
-    if (targets.length > 0 && notUp.length === 0) return `${targets.length} targets up`;
-    verdict = targets.length === 0 ? 'Prometheus has no active targets' : `not every target was scraped yet: ${summary}`;
+    const unscraped = SERVICE_NAMES.filter((name) => !targets.some((t) => t.service === name && t.health === 'up'));
+    if (targets.length > 0 && notUp.length === 0 && unscraped.length === 0) return `${targets.length} targets up, every service scraped`;
+    verdict =
+      targets.length === 0
+        ? 'Prometheus has no active targets'
+        : notUp.length > 0
+          ? `not every target was scraped yet: ${summary}`
+          : `no target up for ${unscraped.join(', ')}: ${summary}`;
     return undefined;
   };
   // Gives up one interval before the check's deadline, so the failure names the targets.
@@ -51,6 +64,7 @@ function parseTargets(body: unknown): Target[] | undefined {
     const target = isRecord(t) ? t : {};
     return {
       job: String(labels.job ?? '?'),
+      service: String(labels.service ?? labels.job ?? '?'),
       instance: String(labels.instance ?? target.scrapeUrl ?? '?'),
       health: String(target.health ?? 'unknown'),
       lastError: String(target.lastError ?? ''),

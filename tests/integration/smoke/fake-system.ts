@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
-import type { Endpoints, ServiceName } from '../../../src/runtime/types.js';
+import type { Endpoints, ServiceName } from '../../../src/core/system.js';
 
 export interface Breakage {
   /** Search answers with no results. */
@@ -21,6 +21,8 @@ export interface Breakage {
   replayCreatesNew?: boolean;
   /** Prometheus reports the order target down. */
   targetDown?: boolean;
+  /** Prometheus has no target for this service (a scrape config that left it out). */
+  notScraped?: ServiceName;
 }
 
 export interface FakeSystem {
@@ -162,8 +164,9 @@ export async function startFakeSystem(breakage: Breakage = {}): Promise<FakeSyst
     targetCalls++;
     // The first answer comes before the first scrape, as with a fresh server.
     const health = targetCalls === 1 ? 'unknown' : 'up';
-    const targets = (['catalog', 'search', 'order', 'frontend'] as const).map((job) => ({
-      labels: { job, instance: `127.0.0.1:${job}` },
+    const jobs = (['catalog', 'search', 'order', 'frontend'] as const).filter((job) => job !== breakage.notScraped);
+    const targets = jobs.map((job) => ({
+      labels: { job, service: job, instance: `127.0.0.1:${job}` },
       scrapeUrl: `http://127.0.0.1/${job}/metrics`,
       health: breakage.targetDown && job === 'order' && targetCalls > 1 ? 'down' : health,
       lastError: breakage.targetDown && job === 'order' ? 'connection refused' : '',

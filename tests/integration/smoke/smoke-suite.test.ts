@@ -131,6 +131,13 @@ describe('the smoke suite reports exactly what broke', () => {
     expect(failed[0]!.message).toBe('targets down: order 127.0.0.1:order (connection refused)');
   });
 
+  it('a service Prometheus does not scrape fails the Prometheus check naming it, though every target is up', async () => {
+    const report = await suiteAgainst({ notScraped: 'search' });
+    const failed = failedOnly(report);
+    expect(failed.map((r) => r.name)).toEqual(['Prometheus reports every target up']);
+    expect(failed[0]!.message).toMatch(/^no target up for search: catalog 127\.0\.0\.1:catalog: up; order /);
+  });
+
   it('services that do not answer fail with the connection error, not a stack', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const report = await runSmokeSuite({ services: { catalog: url, search: url, order: url, frontend: url } }, FAST);
