@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EcomError, ExitCode, InternalError, UsageError } from '../core/errors.js';
-import { SERVICE_NAMES, type ServiceName } from '../runtime/types.js';
+import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
 import { VERSION } from './version.js';
 
 export interface GlobalOptions {

@@ -7,8 +7,6 @@ import type { Health } from '../core/health-probe.js';
 import type { LogLine } from '../core/log-merge.js';
 import type { Endpoints, ServiceName } from '../core/system.js';
 
-export { SERVICE_NAMES, DEFAULT_PORTS, type ServiceName, type Endpoints } from '../core/system.js';
-
 export type RuntimeName = 'local';
 
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'crashed';

@@ -2,7 +2,8 @@
  * `ecom logs [service]`: the services' pino lines, readable and coloured on a TTY, raw
  * JSON otherwise (prefixed by service when merged). Ctrl-C ends a follow with exit 0.
  */
-import { SERVICE_NAMES, type LogLine, type Runtime, type ServiceName } from '../../runtime/types.js';
+import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
+import type { LogLine, Runtime } from '../../runtime/types.js';
 import { EcomError, ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 import type { Paint } from '../../core/text.js';

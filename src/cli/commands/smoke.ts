@@ -5,7 +5,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import type { Endpoints, Runtime } from '../../runtime/types.js';
+import type { Endpoints } from '../../core/system.js';
+import type { Runtime } from '../../runtime/types.js';
 import type { CheckDeadlines } from '../../smoke/checks.js';
 import { toJUnitXml } from '../../smoke/junit.js';
 import { formatReport, reportJson, summaryLine } from '../../smoke/report.js';

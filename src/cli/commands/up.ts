@@ -1,7 +1,8 @@
 /** `ecom up`: choose the runtime, bring the system up, print where it answers. */
 import { detectRuntime, type RuntimeChoice } from '../../runtime/detect.js';
 import { servicePorts } from '../../runtime/local/ports.js';
-import { SERVICE_NAMES, type Endpoints, type Runtime, type ServiceName } from '../../runtime/types.js';
+import { SERVICE_NAMES, type Endpoints, type ServiceName } from '../../core/system.js';
+import type { Runtime } from '../../runtime/types.js';
 import { createOutput, type Output } from '../output.js';
 
 export interface UpCommandOptions {

@@ -6,7 +6,8 @@
  * file and says so in the stream.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import type { LogLine, ServiceName } from '../types.js';
+import type { ServiceName } from '../../core/system.js';
+import type { LogLine } from '../types.js';
 import { noticeLine, sinceFilter, toLogLines } from '../../core/log-merge.js';
 
 export const READ_CHUNK_BYTES = 64 * 1024;

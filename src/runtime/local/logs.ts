@@ -7,7 +7,8 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogLine, LogOptions, ServiceName } from '../types.js';
+import type { ServiceName } from '../../core/system.js';
+import type { LogLine, LogOptions } from '../types.js';
 import { mergeByTime, mergeStreams } from '../../core/log-merge.js';
 import { ServiceLogCursor, type CursorRead } from './log-reader.js';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../../services/common/paths.js';
-import type { ServiceName } from '../types.js';
+import type { ServiceName } from '../../core/system.js';
 
 export function resolveStateDir(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
   const home = env.ECOM_HOME;

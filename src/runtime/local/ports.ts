@@ -5,7 +5,7 @@
  * any free one.
  */
 import { EcomError } from '../../core/errors.js';
-import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../types.js';
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../../core/system.js';
 import { freePort } from './embedded-postgres.js';
 import { portHolder, portIsFree } from './proc.js';
 

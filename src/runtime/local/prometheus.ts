@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { SYSTEM_BIN_DIRS, findExecutable } from '../../tools/which.js';
-import { SERVICE_NAMES, type ServiceName } from '../types.js';
+import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
 
 export const PROMETHEUS_SCRAPE_INTERVAL = '5s';
 

@@ -3,7 +3,8 @@
  * processes of a detached supervisor, embedded PostgreSQL, an own or existing broker,
  * Prometheus when installed. State lives in one directory.
  */
-import type { DownResult, Endpoints, LogLine, LogOptions, ProgressEvent, Runtime, SystemStatus, UpOptions, UpResult } from '../types.js';
+import type { Endpoints } from '../../core/system.js';
+import type { DownResult, LogLine, LogOptions, ProgressEvent, Runtime, SystemStatus, UpOptions, UpResult } from '../types.js';
 import { readLogs } from './logs.js';
 import { statePaths, type StatePaths } from './paths.js';
 import { localUp } from './start.js';

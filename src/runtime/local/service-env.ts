@@ -3,7 +3,7 @@
  * Variables a service reads are never inherited from the user's shell, so a stray
  * PORT or DATABASE_URL cannot point a service elsewhere.
  */
-import type { ServiceName } from '../types.js';
+import type { ServiceName } from '../../core/system.js';
 
 export const ORDERS_QUEUE = 'orders';
 

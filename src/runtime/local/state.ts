@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ServiceName, ServiceState } from '../types.js';
+import type { ServiceName } from '../../core/system.js';
+import type { ServiceState } from '../types.js';
 
 export const STATE_VERSION = 1;
 

@@ -2,7 +2,8 @@
  * `ecom status` for the local runtime: the state file, checked against /proc (is each
  * pid still ours?) and probed live (/health, broker port).
  */
-import { SERVICE_NAMES, type DependencyStatus, type Endpoints, type ServiceStatus, type SystemStatus } from '../types.js';
+import { SERVICE_NAMES, type Endpoints } from '../../core/system.js';
+import type { DependencyStatus, ServiceStatus, SystemStatus } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { isOurs } from './proc.js';
 import { recordedProcesses, type LocalState } from './state.js';

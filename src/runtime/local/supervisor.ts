@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE_NAMES, type ServiceName } from '../types.js';
+import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
 import { Dependencies, type BrokerStart } from './dependencies.js';
 import { ensureLogsDir } from './log-files.js';
 import { builtFiles, statePaths, type BuiltFiles, type StatePaths } from './paths.js';

@@ -2,7 +2,8 @@
  * What `up` still waits for, as pure functions of the state file and /health probes,
  * and the progress events it emits as things become ready.
  */
-import { SERVICE_NAMES, type ProgressEvent, type ServiceName } from '../types.js';
+import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
+import type { ProgressEvent } from '../types.js';
 import type { HealthProbe } from '../../core/health-probe.js';
 import { MAX_PORT } from './ports.js';
 import type { LocalState } from './state.js';

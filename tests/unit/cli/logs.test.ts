@@ -3,7 +3,8 @@ import { prettyLine, runLogs } from '../../../src/cli/commands/logs.js';
 import { EcomError } from '../../../src/core/errors.js';
 import { createOutput } from '../../../src/cli/output.js';
 import { NO_PAINT } from '../../../src/core/text.js';
-import type { Endpoints, LogLine, LogOptions, Runtime } from '../../../src/runtime/types.js';
+import type { Endpoints } from '../../../src/core/system.js';
+import type { LogLine, LogOptions, Runtime } from '../../../src/runtime/types.js';
 import { sink } from './sink.js';
 
 const ENDPOINTS: Endpoints = {

@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { filterSince, lastLines, lineTime, mergeByTime, toLogLines } from '../../../src/core/log-merge.js';
 import { readLogs } from '../../../src/runtime/local/logs.js';
 import { REPLACED_NOTICE, TRUNCATED_NOTICE } from '../../../src/runtime/local/log-reader.js';
-import type { LogLine, ServiceName } from '../../../src/runtime/types.js';
+import type { ServiceName } from '../../../src/core/system.js';
+import type { LogLine } from '../../../src/runtime/types.js';
 
 const pino = (time: string, msg: string, service = 'catalog') => JSON.stringify({ level: 'info', time, service, msg });
 const dirs: string[] = [];

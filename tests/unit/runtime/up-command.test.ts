@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { runUp } from '../../../src/cli/commands/up.js';
 import { createOutput } from '../../../src/cli/output.js';
-import type { Endpoints, Runtime, ServiceName, UpOptions } from '../../../src/runtime/types.js';
+import type { Endpoints, ServiceName } from '../../../src/core/system.js';
+import type { Runtime, UpOptions } from '../../../src/runtime/types.js';
 
 const at = (offset: number): Endpoints => ({
   services: {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { HealthProbe } from '../../../src/core/health-probe.js';
 import { describeWaiting, pendingItems, UpProgress, upWarnings } from '../../../src/runtime/local/up-progress.js';
-import type { ProgressEvent, ServiceName } from '../../../src/runtime/types.js';
+import type { ServiceName } from '../../../src/core/system.js';
+import type { ProgressEvent } from '../../../src/runtime/types.js';
 import { sampleState } from './fixtures.js';
 
 const all = (health: HealthProbe['health'], detail?: string): Record<ServiceName, HealthProbe> => ({

@@ -4,7 +4,7 @@ import { parseBlock } from '../../../src/smoke/sse.js';
 import { CheckFailed } from '../../../src/smoke/http.js';
 import { runCheck, runSmokeSuite } from '../../../src/smoke/suite.js';
 import type { SmokeCheck, SmokeReport } from '../../../src/smoke/types.js';
-import type { Endpoints } from '../../../src/runtime/types.js';
+import type { Endpoints } from '../../../src/core/system.js';
 
 const ENDPOINTS: Endpoints = {
   services: { catalog: 'http://127.0.0.1:1', search: 'http://127.0.0.1:2', order: 'http://127.0.0.1:3', frontend: 'http://127.0.0.1:4' },
