@@ -6,10 +6,11 @@ import type { Reporter, TestModule, TestSuite } from 'vitest/node';
  *
  * A test that never ran because its file or a `beforeAll` failed (a broker not
  * answering, a browser missing) counts as failed, not skipped: vitest reports it as
- * skipped, which would let a missing dependency read as a green run.
+ * skipped, which would let a missing dependency read as a green run. So does an error
+ * outside any test.
  */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -25,6 +26,9 @@ export default class SummaryReporter implements Reporter {
       // A file that failed to load has no tests but must still count as a failure.
       if (setupFailed && [...mod.children.allTests()].length === 0) failed++;
     }
+    // An error outside any test (the global setup failing, an unhandled rejection) fails
+    // the run; count it so the closing line never says "0 failed" for a red run.
+    failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
 }
