@@ -87,6 +87,21 @@ program
   });
 
 program
+  .command('build')
+  .description('build the service images, tagged with the hash of their inputs; an existing tag is skipped')
+  .argument('[service...]', `services to build (${SERVICE_NAMES.join(', ')}; all by default)`, (value: string, previous: ServiceName[] = []) => [
+    ...previous,
+    parseService(value),
+  ])
+  .option('--registry <host[:port][/path]>', 'name the images <registry>/ecom/<service>')
+  .option('--push', 'push to --registry; a tag the registry has is neither built nor pushed', false)
+  .option('--json', 'print the images as JSON on stdout', false)
+  .action(async (services: ServiceName[] | undefined, opts) => {
+    const { runBuild } = await import('./commands/build.js');
+    await exitWith(runBuild({ ...globals(), ...opts, services }));
+  });
+
+program
   .command('doctor')
   .description('what is installed, what is missing, and the command that installs it')
   .option('--json', 'print the report as JSON on stdout', false)

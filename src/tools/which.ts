@@ -6,17 +6,23 @@ import { delimiter, join } from 'node:path';
  * sbin or a versioned lib dir), or undefined. Synchronous and cheap: no subprocess.
  */
 export function findExecutable(name: string, env: NodeJS.ProcessEnv = process.env, extraDirs: string[] = []): string | undefined {
+  // A path (`/usr/bin/docker`: one client of several installed) is taken as given.
+  if (name.includes('/')) return isExecutable(name) ? name : undefined;
   const dirs = [...(env.PATH ?? '').split(delimiter), ...extraDirs].filter(Boolean);
   for (const dir of dirs) {
     const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
+    if (isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Where Debian puts daemons that are not on a normal user's PATH. */
