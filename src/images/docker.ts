@@ -31,9 +31,9 @@ export interface ClientProbe {
 
 /** The candidates in order: ECOM_DOCKER when set, every `docker` on PATH, then Debian's client. */
 export function dockerCandidates(env: NodeJS.ProcessEnv, extra: string[] = [DEBIAN_DOCKER_CLIENT]): string[] {
-  if (env.ECOM_DOCKER) return [env.ECOM_DOCKER];
   const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'docker'));
-  const found = [...onPath, ...extra].map((p) => findExecutable(p, env)).filter((p): p is string => p !== undefined);
+  const wanted = env.ECOM_DOCKER ? [env.ECOM_DOCKER] : [...onPath, ...extra];
+  const found = wanted.map((p) => findExecutable(p, env)).filter((p): p is string => p !== undefined);
   return [...new Set(found)];
 }
 
@@ -63,6 +63,9 @@ async function probeClient(tools: ToolRunner, path: string): Promise<ClientProbe
 /** A BuildKit-capable client, or exit 3 saying what to install. */
 export async function resolveDockerClient(tools: ToolRunner, extra?: string[]): Promise<DockerClient> {
   const candidates = dockerCandidates(tools.env, extra);
+  if (candidates.length === 0 && tools.env.ECOM_DOCKER) {
+    throw new PrerequisiteError(`ECOM_DOCKER=${tools.env.ECOM_DOCKER} is not an executable docker client`, 'point ECOM_DOCKER at one, or unset it to use the docker on PATH');
+  }
   if (candidates.length === 0) tools.require('docker', 'to build the service images');
   const probes = await Promise.all(candidates.map((path) => probeClient(tools, path)));
   const chosen = chooseClient(probes);
