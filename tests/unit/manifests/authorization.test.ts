@@ -7,27 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../../src/manifests/objects.js';
 import { OVERLAYS } from '../../../src/manifests/render.js';
-import { find, ofKind, podTemplate, readYaml, rendered, selects } from './rendered.js';
-
-interface Rule {
-  from?: { source: { principals?: string[] } }[];
-  to?: { operation: { methods?: string[]; paths?: string[] } }[];
-}
-interface PolicySpec {
-  selector?: { matchLabels: Record<string, string> };
-  action?: string;
-  rules?: Rule[];
-}
-
-const FRONTEND = 'cluster.local/ns/ecommerce/sa/frontend';
-const PROMETHEUS = 'cluster.local/ns/monitoring/sa/prometheus';
-const INGRESS = 'cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account';
-const OTHERS: Record<string, string> = {
-  catalog: 'cluster.local/ns/ecommerce/sa/catalog',
-  search: 'cluster.local/ns/ecommerce/sa/search',
-  order: 'cluster.local/ns/ecommerce/sa/order',
-};
-const CALLER: Record<string, string> = { frontend: FRONTEND, prometheus: PROMETHEUS, ingress: INGRESS, ...OTHERS };
+import { CALLER, INGRESS, isAllowed, PROMETHEUS, type PolicySpec } from './istio-authz.js';
+import { find, ofKind, podTemplate, readYaml, rendered } from './rendered.js';
 
 /** caller, callee, methods, paths ('*' for any): every allow rule there is, and no other. */
 const ALLOWED_FLOWS = [
@@ -59,35 +40,6 @@ function allowRules(policies: KubeObject[]): string[][] {
       ),
     );
   });
-}
-
-/** Istio's path match: exact, `prefix*`, `*suffix` or `*`; the query string is not part of the path. */
-function pathMatches(pattern: string, path: string): boolean {
-  const bare = path.split('?')[0]!;
-  if (pattern === '*') return true;
-  if (pattern.endsWith('*')) return bare.startsWith(pattern.slice(0, -1));
-  if (pattern.startsWith('*')) return bare.endsWith(pattern.slice(1));
-  return bare === pattern;
-}
-
-function isAllowed(objects: KubeObject[], caller: string, callee: string, method: string, path: string): boolean {
-  const labels = podTemplate(find(objects, 'Deployment', 'ecommerce', callee)).metadata.labels;
-  const applying = ofKind(objects, 'AuthorizationPolicy').filter((p) => {
-    const spec = p.spec as PolicySpec;
-    return p.metadata.namespace === 'ecommerce' && (!spec.selector || selects(spec.selector, labels));
-  });
-  if (applying.some((p) => (p.spec as PolicySpec).action && (p.spec as PolicySpec).action !== 'ALLOW')) throw new Error('only ALLOW policies are judged here');
-  return applying.some((p) =>
-    ((p.spec as PolicySpec).rules ?? []).some(
-      (rule) =>
-        (rule.from ?? [{ source: {} }]).some(({ source }) => !source.principals || source.principals.includes(CALLER[caller]!)) &&
-        (rule.to ?? [{ operation: {} }]).some(
-          ({ operation }) =>
-            (!operation.methods || operation.methods.includes(method)) &&
-            (!operation.paths || operation.paths.some((pattern) => pathMatches(pattern, path))),
-        ),
-    ),
-  );
 }
 
 /** caller, callee, method, path, allowed. */
