@@ -178,6 +178,18 @@ describe('the cluster pieces outside the rendered objects', () => {
     expect(image.split(':')[1]!.split('.')[0]).toBe(client.version.split('.')[0]);
   });
 
+  it('each service image runs as the user its Deployment names and exposes the port it declares', async () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const [, user, group] = /^USER (\d+):(\d+)$/m.exec(dockerfile) ?? [];
+    const objects = await rendered('kind');
+    for (const service of SERVICE_NAMES) {
+      const template = podTemplate(find(objects, 'Deployment', 'ecommerce', service));
+      expect(template.spec.securityContext, service).toMatchObject({ runAsUser: Number(user), runAsGroup: Number(group) });
+      const target = new RegExp(`^FROM \\S+ AS ${service}$[\\s\\S]*?^EXPOSE (\\d+)$`, 'm').exec(dockerfile);
+      expect(Number(target?.[1]), service).toBe(template.spec.containers[0]!.ports![0]!.containerPort);
+    }
+  });
+
   it('the kind cluster has a control-plane and a worker, maps the gateway, and pulls from the local registry', async () => {
     type Node = { role: string; extraPortMappings?: { containerPort: number; hostPort: number; listenAddress?: string }[] };
     const cluster = readYaml<{ kind: string; nodes: Node[]; containerdConfigPatches: string[] }>('manifests', 'kind', 'cluster.yaml');
