@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandLine, portHolder } from '../../src/runtime/local/proc.js';
 import type { SystemStatus } from '../../src/runtime/types.js';
-import { ciEnv, describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
+import { ciEnv, describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, pidOf, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
 
 const UP_TIMEOUT_MS = 150_000;
 
@@ -42,6 +42,7 @@ describe('ecom on the local runtime', () => {
     up = parseJson<UpJson>(run);
     expect(run.stderr).toContain('runtime: local');
     expect(up.runtime).toBe('local');
+    expect(JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8'))).toMatchObject({ runtime: 'local' });
     expect(up.alreadyUp).toBe(false);
     expect(up.endpoints.services).toEqual({
       catalog: `http://127.0.0.1:${5001 + offset}`,
@@ -65,21 +66,22 @@ describe('ecom on the local runtime', () => {
     expect(run.code, run.stderr).toBe(0);
     const status = parseJson<SystemStatus>(run);
     expect(status.running).toBe(true);
-    expect(status.services.map((s) => [s.name, s.state, s.health, s.port])).toEqual([
-      ['catalog', 'running', 'ok', 5001 + offset],
-      ['search', 'running', 'ok', 5002 + offset],
-      ['order', 'running', 'ok', 5003 + offset],
-      ['frontend', 'running', 'ok', 5004 + offset],
+    expect(status.services.map((s) => [s.name, s.state, `${s.ready}/${s.desired}`, s.health, s.url])).toEqual([
+      ['catalog', 'running', '1/1', 'ok', `http://127.0.0.1:${5001 + offset}`],
+      ['search', 'running', '1/1', 'ok', `http://127.0.0.1:${5002 + offset}`],
+      ['order', 'running', '1/1', 'ok', `http://127.0.0.1:${5003 + offset}`],
+      ['frontend', 'running', '1/1', 'ok', `http://127.0.0.1:${5004 + offset}`],
     ]);
     for (const s of status.services) {
-      expect(s.pid).toBeGreaterThan(1);
+      expect(pidOf(s)).toBeGreaterThan(1);
       expect(s.restarts).toBe(0);
     }
     const deps = Object.fromEntries(status.dependencies.map((d) => [d.name, d]));
     expect(deps.postgres!.state).toBe('running');
     expect(['running', 'external']).toContain(deps.broker!.state);
-    expect(['running', 'missing']).toContain(deps.prometheus!.state);
-    if (deps.prometheus!.state === 'running') expect(up.endpoints.prometheus).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // Prometheus is required here: the smoke and scrape checks below need it.
+    expect(deps.prometheus!.state, 'prometheus must be installed for the e2e tests (apt-get install -y prometheus)').toBe('running');
+    expect(up.endpoints.prometheus).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   it('a real order placed through the frontend reaches /api/orders/recent', async () => {
@@ -103,6 +105,32 @@ describe('ecom on the local runtime', () => {
     );
     expect(JSON.stringify(recent)).toContain(String(order.id));
   }, 30_000);
+
+  it('Prometheus scrapes every service on the port it listens on', async () => {
+    const expected = Object.fromEntries(Object.entries(up.endpoints.services).map(([name, url]) => [name, `${url}/metrics`]));
+    const scraped = await until(
+      async () => {
+        const body = (await (await fetch(`${up.endpoints.prometheus}/api/v1/targets?state=active`)).json()) as {
+          data: { activeTargets: Array<{ labels: Record<string, string>; scrapeUrl: string; health: string }> };
+        };
+        const targets = body.data.activeTargets;
+        return targets.length > 0 && targets.every((t) => t.health === 'up') ? targets : undefined;
+      },
+      30_000,
+      'every Prometheus target up',
+    );
+    expect(Object.fromEntries(scraped.map((t) => [t.labels.service, t.scrapeUrl]))).toEqual(expected);
+  }, 40_000);
+
+  it('smoke passes against the running system, every check run (none skipped), Prometheus included', async () => {
+    const run = await ecom(home, ['smoke', '--json'], 120_000);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const report = parseJson<{ passed: number; failed: number; skipped: number; checks: Array<{ name: string; status: string; message?: string }> }>(run);
+    expect(report.checks.filter((r) => r.status !== 'passed')).toEqual([]);
+    expect(report.skipped).toBe(0);
+    expect(report.passed).toBe(report.checks.length);
+    expect(report.checks.find((r) => r.name === 'Prometheus reports every target up')).toMatchObject({ status: 'passed' });
+  }, 130_000);
 
   it('logs prints the lines of one service', async () => {
     const run = await ecom(home, ['logs', 'catalog', '--tail', '5']);
@@ -143,7 +171,7 @@ describe('ecom on the local runtime', () => {
 
   it('restarts a service killed with SIGKILL and counts the restart', async () => {
     const before = parseJson<SystemStatus>(await ecom(home, ['status', '--json'])).services.find((s) => s.name === 'search')!;
-    process.kill(before.pid!, 'SIGKILL');
+    process.kill(pidOf(before)!, 'SIGKILL');
     const after = await until(
       async () => {
         const s = parseJson<SystemStatus>(await ecom(home, ['status', '--json'])).services.find((x) => x.name === 'search')!;
@@ -152,7 +180,7 @@ describe('ecom on the local runtime', () => {
       30_000,
       'search to be restarted and healthy',
     );
-    expect(after.pid).not.toBe(before.pid);
+    expect(pidOf(after)).not.toBe(pidOf(before));
     expect(after.restarts).toBeGreaterThanOrEqual(1);
     const notes = readFileSync(join(home, 'logs', 'search.log'), 'utf8')
       .split('\n')

@@ -15,7 +15,8 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const mod of testModules) {
-      const setupFailed = mod.state() === 'failed' || mod.errors().length > 0;
+      // Errors of the module itself (not of its tests): it failed to load or a hook failed.
+      const setupFailed = mod.errors().length > 0;
       for (const test of mod.children.allTests()) {
         const state = test.result().state;
         if (state === 'passed') passed++;
@@ -36,7 +37,7 @@ export default class SummaryReporter implements Reporter {
 /** A describe block whose own hook failed (its tests were then skipped by vitest). */
 function suiteFailed(parent: TestSuite | TestModule): boolean {
   for (let p = parent; p.type === 'suite'; p = p.parent) {
-    if (p.state() === 'failed' || p.errors().length > 0) return true;
+    if (p.errors().length > 0) return true;
   }
   return false;
 }
