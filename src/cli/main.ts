@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EcomError, ExitCode, InternalError, UsageError } from '../core/errors.js';
 import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
+import { RUNTIME_NAMES } from '../runtime/registry.js';
 import { VERSION } from './version.js';
 
 export interface GlobalOptions {
@@ -33,7 +34,7 @@ const exitWith = async (run: Promise<number | void>) => {
 program
   .command('up')
   .description('start the whole system and wait until every service is healthy')
-  .addOption(new Option('--runtime <name>', 'where to run it').choices(['local']).env('ECOM_RUNTIME'))
+  .addOption(runtimeOption('where to run it (default: kind when a Docker engine answers, else local); recorded for later commands'))
   .addOption(durationOption('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', '5m'))
   .option('--port-offset <n>', 'add n to every service port (5001-5004 by default; a running system keeps its own)', parsePortOffset)
   .option('--amqp-url <url>', 'use this RabbitMQ instead of starting one (also AMQP_URL)')
@@ -46,6 +47,7 @@ program
 program
   .command('status')
   .description('show services, dependencies and URLs')
+  .addOption(runtimeOption())
   .option('--json', 'print the status as JSON on stdout', false)
   .option('-w, --watch', 'refresh every 2 seconds until interrupted; with --json, one compact JSON document per line per refresh (NDJSON)', false)
   .action(async (opts) => {
@@ -57,6 +59,7 @@ program
   .command('logs')
   .description('show service logs, merged when no service is named')
   .argument('[service]', `one of ${SERVICE_NAMES.join(', ')}`, parseService)
+  .addOption(runtimeOption())
   .option('-f, --follow', 'keep printing new lines', false)
   .option('--since <duration>', 'only lines newer than this (e.g. 10m, 1h)', parseDuration)
   .option('-n, --tail <lines>', 'only the last n lines of each service', parseCount)
@@ -68,6 +71,7 @@ program
 program
   .command('smoke')
   .description('check that the running system works end to end')
+  .addOption(runtimeOption())
   .option('--json', 'print the results as JSON on stdout', false)
   .option('--junit <file>', 'also write a JUnit XML report to this file')
   .addOption(durationOption('--timeout <duration>', 'deadline for the whole suite', '60s'))
@@ -79,6 +83,7 @@ program
 program
   .command('down')
   .description('stop everything `up` started')
+  .addOption(runtimeOption())
   .option('--purge', 'also delete data (database, broker data, logs)', false)
   .option('--json', 'print the result as JSON on stdout', false)
   .action(async (opts) => {
@@ -104,6 +109,7 @@ program
 program
   .command('doctor')
   .description('what is installed, what is missing, and the command that installs it')
+  .addOption(runtimeOption('judge whether this runtime can run here (default: the local runtime)'))
   .option('--json', 'print the report as JSON on stdout', false)
   .action(async (opts) => {
     const { runDoctor } = await import('./commands/doctor.js');
@@ -121,6 +127,18 @@ program
     const { runRender } = await import('./commands/render.js');
     await exitWith(runRender({ ...globals(), ...opts }));
   });
+
+/**
+ * `--runtime <name>` (also ECOM_RUNTIME) for a command: add it with
+ * `.addOption(runtimeOption())`. Without it a command uses the runtime `up` recorded in
+ * the state directory (runtime/detect.ts). A name ecom does not know is a usage error.
+ */
+function runtimeOption(
+  description = 'the runtime to use (default: the one `ecom up` chose, recorded in the state directory)',
+  choices: readonly string[] = RUNTIME_NAMES,
+): Option {
+  return new Option('--runtime <name>', description).choices(choices).env('ECOM_RUNTIME');
+}
 
 /** A duration option whose help shows the default as written ("5m"), not in milliseconds. */
 function durationOption(flags: string, description: string, fallback: string): Option {

@@ -1,60 +1,103 @@
 /**
- * Picks the runtime (DESIGN section 2): --runtime/ECOM_RUNTIME when given, else kind
- * when a Docker engine answers, else local. This version has only `local`, so a
- * Docker engine is noted and local is used.
+ * Which runtime a command drives (docs/architecture.md, "Choosing a runtime"), in this
+ * order: --runtime/ECOM_RUNTIME; else the one `up` recorded in the state directory;
+ * else kind when a Docker engine answers; else local. While this version has no kind
+ * runtime, a Docker engine is noted and local is used.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { PrerequisiteError, UsageError } from '../core/errors.js';
-import { LocalRuntime } from './local/runtime.js';
-import { resolveStateDir } from './local/paths.js';
-import type { Runtime } from './types.js';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { resolveStateDir } from '../core/state-dir.js';
+import { RUNTIME_NAMES, createRuntime, isRuntimeName, runtimeAvailable } from './registry.js';
+import type { Runtime, RuntimeName } from './types.js';
 
-export const KNOWN_RUNTIMES = ['local'] as const;
-const PLANNED_RUNTIMES = ['kind', 'context'];
 const DOCKER_PING_TIMEOUT_MS = 500;
+/** Where `up` records its choice, inside the state directory. */
+export const RUNTIME_RECORD_FILE = 'runtime.json';
 
-/** "No runtime available" is its own error (DESIGN section 6). */
-export class RuntimeUnavailableError extends PrerequisiteError {
-  constructor(name: string) {
-    super(`the ${name} runtime is not available in this version of ecom`, 'use --runtime local (or unset ECOM_RUNTIME)');
-    this.name = 'RuntimeUnavailableError';
-  }
+export interface DetectOptions {
+  cwd: string;
+  /** --runtime; commander fills it from ECOM_RUNTIME too, and env is read when it is absent. */
+  name?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Whether a Docker engine answers (tests pass a stand-in). */
+  dockerAnswers?: () => Promise<boolean>;
+  /** Local runtime only: the broker to use instead of starting one (--amqp-url). */
+  amqpUrl?: string;
 }
+
+/** How the name was found, strongest first. */
+export type ChoiceSource = 'explicit' | 'recorded' | 'detected';
 
 export interface RuntimeChoice {
   runtime: Runtime;
-  /** Why this runtime: shown by `up`. */
+  name: RuntimeName;
+  source: ChoiceSource;
+  /** Why this runtime, in words: `up` prints it. */
   reason: string;
   stateDir: string;
 }
 
-export interface DetectOptions {
-  cwd: string;
-  name?: string;
-  env?: NodeJS.ProcessEnv;
-  dockerAnswers?: () => Promise<boolean>;
-}
-
-export async function detectRuntime(opts: DetectOptions): Promise<RuntimeChoice> {
+/** The runtime's name and why, without loading any runtime. */
+export async function chooseRuntimeName(opts: DetectOptions): Promise<Omit<RuntimeChoice, 'runtime'>> {
   const env = opts.env ?? process.env;
   const stateDir = resolveStateDir(opts.cwd, env);
-  const name = opts.name ?? (env.ECOM_RUNTIME || undefined);
-  if (name !== undefined) {
-    if (name === 'local') return { runtime: new LocalRuntime(stateDir), reason: 'chosen by --runtime/ECOM_RUNTIME', stateDir };
-    if (PLANNED_RUNTIMES.includes(name)) throw new RuntimeUnavailableError(name);
-    throw new UsageError(`unknown runtime "${name}"; valid: ${KNOWN_RUNTIMES.join(', ')}`, 'use --runtime local');
+  const explicit = opts.name ?? (env.ECOM_RUNTIME?.trim() || undefined);
+  if (explicit !== undefined) {
+    if (!isRuntimeName(explicit)) {
+      throw new UsageError(`unknown runtime "${explicit}"; valid: ${RUNTIME_NAMES.join(', ')}`, 'use --runtime local (or fix ECOM_RUNTIME)');
+    }
+    return { name: explicit, source: 'explicit', reason: 'chosen by --runtime/ECOM_RUNTIME', stateDir };
   }
-  const docker = await (opts.dockerAnswers ?? (() => dockerEngineAnswers(env)))();
-  const reason = docker
-    ? 'a Docker engine answers, but the kind runtime is not available yet; using local'
-    : 'no Docker engine answers';
-  return { runtime: new LocalRuntime(stateDir), reason, stateDir };
+  const recorded = readRecordedRuntime(stateDir);
+  if (recorded) {
+    return { name: recorded, source: 'recorded', reason: `recorded by \`ecom up\` in ${join(stateDir, RUNTIME_RECORD_FILE)}`, stateDir };
+  }
+  if (await (opts.dockerAnswers ?? (() => dockerEngineAnswers(env)))()) {
+    if (runtimeAvailable('kind')) return { name: 'kind', source: 'detected', reason: 'a Docker engine answers', stateDir };
+    const reason = 'a Docker engine answers, but the kind runtime is not available yet; using local';
+    return { name: 'local', source: 'detected', reason, stateDir };
+  }
+  return { name: 'local', source: 'detected', reason: 'no Docker engine answers', stateDir };
 }
 
-/** The runtime for commands that do not print why (logs, smoke). */
-export async function resolveRuntime(opts: { cwd: string; name?: string }): Promise<Runtime> {
-  return (await detectRuntime({ ...opts, dockerAnswers: async () => false })).runtime;
+/** Chooses the runtime and loads only that one. */
+export async function detectRuntime(opts: DetectOptions): Promise<RuntimeChoice> {
+  const choice = await chooseRuntimeName(opts);
+  const env = opts.env ?? process.env;
+  const runtime = await createRuntime(choice.name, { cwd: opts.cwd, stateDir: choice.stateDir, env, amqpUrl: opts.amqpUrl });
+  return { ...choice, runtime };
+}
+
+/** The runtime a previous `up` recorded here; undefined when none was (or the record is unreadable). */
+export function readRecordedRuntime(stateDir: string): RuntimeName | undefined {
+  try {
+    const record = JSON.parse(readFileSync(join(stateDir, RUNTIME_RECORD_FILE), 'utf8')) as { runtime?: unknown };
+    return typeof record.runtime === 'string' && isRuntimeName(record.runtime) ? record.runtime : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written by `up` before it starts anything, so a failed `up` is still cleaned up by the right runtime. */
+export function recordRuntimeChoice(choice: Pick<RuntimeChoice, 'name' | 'reason' | 'stateDir'>, now = new Date()): void {
+  mkdirSync(choice.stateDir, { recursive: true, mode: 0o700 });
+  const file = join(choice.stateDir, RUNTIME_RECORD_FILE);
+  const temporary = `${file}.${process.pid}.tmp`;
+  const record = { runtime: choice.name, reason: choice.reason, chosenAt: now.toISOString() };
+  writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+/** Removed by `down --purge`, with the state directory itself when nothing else is left in it. */
+export function forgetRuntimeChoice(stateDir: string): void {
+  rmSync(join(stateDir, RUNTIME_RECORD_FILE), { force: true });
+  try {
+    rmdirSync(stateDir);
+  } catch {
+    // not empty (someone else's files) or already gone
+  }
 }
 
 /** GET /_ping on the Docker socket (DOCKER_HOST when it names one), bounded. */

@@ -1,34 +1,86 @@
 /**
- * The one interface every target implements (DESIGN section 2). Commands talk only to
- * this; targets differ in how, never in what the user sees.
+ * The Runtime contract: the one interface every target (local, kind, context)
+ * implements, method by method in docs/architecture.md ("The Runtime contract").
+ * Commands talk only to this, registry.ts and detect.ts; targets differ in how, never
+ * in what the user sees. Nothing here is specific to one target.
  */
 
 import type { Health } from '../core/health-probe.js';
 import type { LogLine } from '../core/log-merge.js';
 import type { Endpoints, ServiceName } from '../core/system.js';
 
-export type RuntimeName = 'local';
+export type RuntimeName = 'kind' | 'context' | 'local';
 
+/**
+ * What registry.ts constructs a runtime with. Shared settings first; a setting only
+ * one runtime understands is named for it and ignored by the others.
+ */
+export interface RuntimeSettings {
+  /** The project directory. */
+  cwd: string;
+  /** The state directory (core/state-dir.ts): everything the runtime keeps lives below it. */
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  /** local: the broker to use instead of starting one (--amqp-url; else AMQP_URL). */
+  amqpUrl?: string;
+}
+
+/** Where a service is, in the same words whatever runs it. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'crashed';
+
+/** local: the one process the supervisor keeps for the service. */
+export interface ProcessDetail {
+  kind: 'process';
+  /** While it is alive. */
+  pid?: number;
+  uptimeSeconds?: number;
+}
+
+/** One pod of a service's Deployment. */
+export interface PodDetail {
+  name: string;
+  /** Pending, Running, Succeeded, Failed, Unknown. */
+  phase: string;
+  ready: boolean;
+  restarts: number;
+  /** Why it is not ready, when Kubernetes says (ImagePullBackOff, CrashLoopBackOff …). */
+  reason?: string;
+}
+
+/** kind, context: the service's pods. */
+export interface PodsDetail {
+  kind: 'pods';
+  pods: PodDetail[];
+}
+
+export type ServiceDetail = ProcessDetail | PodsDetail;
 
 export interface ServiceStatus {
   name: ServiceName;
   state: ServiceState;
-  pid?: number;
-  port: number;
-  url: string;
-  uptimeSeconds?: number;
+  /** Instances ready to serve: a live process whose /health answers 200 (local), Ready pods (cluster). */
+  ready: number;
+  /** Instances asked for: 1 (local), the Deployment's replicas (cluster). */
+  desired: number;
+  /** Restarts since `up`: by the supervisor (local), container restarts over all pods (cluster). */
   restarts: number;
-  /** From GET /health: ok, degraded, unavailable, or unreachable. */
+  /** GET /health through `url`: ok, degraded, unavailable, or unreachable. */
   health: Health;
+  /** Where the service answers on this machine. */
+  url: string;
+  /** What only this runtime knows: the process (local) or the pods (cluster). */
+  detail: ServiceDetail;
 }
 
+export type DependencyState = 'running' | 'missing' | 'stopped' | 'external';
+
 export interface DependencyStatus {
-  name: 'postgres' | 'broker' | 'prometheus';
-  state: 'running' | 'missing' | 'stopped' | 'external';
+  /** postgres, broker and prometheus locally; a cluster runtime names its own (elasticsearch, grafana …). */
+  name: string;
+  state: DependencyState;
+  /** One line for a person: where it runs, or why it does not. */
   detail: string;
   url?: string;
-  pid?: number;
 }
 
 export interface SystemStatus {
@@ -51,10 +103,13 @@ export type ProgressEvent =
   | { kind: 'warn'; task: string; message: string };
 
 export interface UpOptions {
-  cwd: string;
   timeoutMs: number;
-  ports: Record<ServiceName, number>;
-  amqpUrl?: string;
+  /**
+   * Added to every port the system takes on this machine (services 5001-5004, and the
+   * runtime's own: Prometheus, forwards); each runtime resolves its ports from it.
+   * Undefined: a system already up keeps its ports, otherwise 0.
+   */
+  portOffset?: number;
   progress: (event: ProgressEvent) => void;
 }
 
@@ -78,21 +133,28 @@ export interface LogOptions {
 /** One line of a service's log (defined with the helpers that merge them). */
 export type { LogLine } from '../core/log-merge.js';
 
+export interface DownOptions {
+  /** Also delete the data (database, broker data, logs; a cluster's volumes). */
+  purge: boolean;
+  progress: (event: ProgressEvent) => void;
+}
+
 export interface DownResult {
+  /** What was stopped, in words ("supervisor", "catalog" …); empty when nothing ran. */
   stopped: string[];
   purged: boolean;
 }
 
 export interface Runtime {
   readonly name: RuntimeName;
-  /** Brings the whole system up and waits until every service is healthy. Idempotent. */
+  /** Brings the whole system up and waits until every service is healthy. Idempotent: a healthy system is left as is (`alreadyUp`). */
   up(options: UpOptions): Promise<UpResult>;
-  /** What is running, for `ecom status`; never throws when nothing is up. */
+  /** What is running, for `ecom status`; never throws when nothing is up (`running: false`). */
   status(): Promise<SystemStatus>;
-  /** Log lines of the given services, merged in time order; follows when asked. */
+  /** Log lines of the given services, merged in time order; follows until the signal aborts when asked. */
   logs(options: LogOptions): AsyncIterable<LogLine>;
-  /** Where the services answer; undefined when nothing is up. */
+  /** Where the services answer on this machine; undefined when nothing is up. */
   endpoints(): Promise<Endpoints | undefined>;
   /** Stops exactly what `up` started; with purge also deletes data. Safe to repeat. */
-  down(options: { purge: boolean; progress: (event: ProgressEvent) => void }): Promise<DownResult>;
+  down(options: DownOptions): Promise<DownResult>;
 }

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ServiceStatus } from '../../src/runtime/types.js';
 import { eventually } from '../helpers/services.js';
 
 export { ensureBuilt } from '../helpers/build.js';
@@ -93,6 +94,11 @@ export function describePid(pid: number): string {
   } catch {
     return `${pid} (gone)`;
   }
+}
+
+/** The pid `status --json` shows for a local service (its runtime-specific detail). */
+export function pidOf(service: ServiceStatus): number | undefined {
+  return service.detail.kind === 'process' ? service.detail.pid : undefined;
 }
 
 /** Every pid the state file records (supervisor, services, dependencies). */

@@ -89,6 +89,7 @@ describe('ecom up when something is in the way', () => {
     expect(await Promise.all(servicePortsAt(offset).map(portIsFree))).toEqual([true, true, true, true]);
     expect(existsSync(join(h, 'state.json'))).toBe(false);
     expect(existsSync(join(h, 'logs'))).toBe(false);
+    expect(existsSync(join(h, 'runtime.json')), 'down --purge forgets the runtime up chose').toBe(false);
   }, 200_000);
 
   it('gives up at the deadline with exit 124, naming what was not ready', async () => {

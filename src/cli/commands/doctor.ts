@@ -7,12 +7,16 @@ import { ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 import type { Paint } from '../../core/text.js';
 import { formatTable } from '../render.js';
+import { isRuntimeName, runtimeAvailable } from '../../runtime/registry.js';
+import type { RuntimeName } from '../../runtime/types.js';
 import { compareVersions, ToolRunner } from '../../tools/tool-runner.js';
 
 export interface DoctorOptions {
   cwd: string;
   json: boolean;
   verbose?: boolean;
+  /** The runtime to judge; local when not given. */
+  runtime?: string;
 }
 
 export interface DoctorDeps {
@@ -151,14 +155,18 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps = {}): 
   const tools = deps.tools ?? new ToolRunner();
   const reports = await diagnose({ ...deps, tools });
   const nodeOk = reports.find((r) => r.name === 'node')?.status === 'ok';
+  const runtime = options.runtime && isRuntimeName(options.runtime) ? options.runtime : 'local';
+  // Only local exists in this version; a named runtime that does not cannot run, whatever is installed.
+  const unavailable = runtimeAvailable(runtime) ? undefined : runtime;
   const paint = await output.paint();
-  output.result(renderHuman(reports, nodeOk, paint), {
-    ok: nodeOk,
+  output.result(renderHuman(reports, nodeOk, paint, unavailable), {
+    ok: nodeOk && !unavailable,
     os: tools.os(),
+    runtime: { name: runtime, available: !unavailable, ready: nodeOk && !unavailable },
     localRuntime: { ready: nodeOk },
     tools: reports,
   });
-  return nodeOk ? ExitCode.ok : ExitCode.prerequisite;
+  return nodeOk && !unavailable ? ExitCode.ok : ExitCode.prerequisite;
 }
 
 export function statusLabel(r: ToolReport): string {
@@ -166,7 +174,7 @@ export function statusLabel(r: ToolReport): string {
   return r.status;
 }
 
-function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint): string {
+function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint, unavailable?: RuntimeName): string {
   const colour = (r: ToolReport) => {
     const label = statusLabel(r);
     if (r.status === 'ok') return paint.ok(label);
@@ -178,9 +186,11 @@ function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint): stri
   );
   const notes = reports.filter((r) => r.detail).map((r) => `  ${r.name}: ${r.detail}`);
   const fixes = reports.filter((r) => r.install).map((r) => `  ${r.name}: ${r.install}`);
-  const verdict = nodeOk
-    ? paint.ok('The local runtime can run (`ecom up`).')
-    : paint.fail(`Node.js is too old: ecom needs ${MIN_NODE_VERSION} or newer.`);
+  const verdict = !nodeOk
+    ? paint.fail(`Node.js is too old: ecom needs ${MIN_NODE_VERSION} or newer.`)
+    : unavailable
+      ? paint.fail(`The ${unavailable} runtime is not available in this version of ecom; the local runtime can run (\`ecom up --runtime local\`).`)
+      : paint.ok('The local runtime can run (`ecom up`).');
   return [
     table,
     ...(notes.length > 0 ? ['', 'Notes:', ...notes] : []),

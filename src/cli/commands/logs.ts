@@ -16,6 +16,7 @@ export interface LogsOptions {
   since?: number;
   tail?: number;
   verbose?: boolean;
+  runtime?: string;
 }
 
 export interface LogsDeps {
@@ -30,7 +31,7 @@ const SERVICE_WIDTH = Math.max(...SERVICE_NAMES.map((s) => s.length));
 
 export async function runLogs(options: LogsOptions, deps: LogsDeps = {}): Promise<number> {
   const output = deps.output ?? createOutput({});
-  const runtime = deps.runtime ?? (await resolveRuntime(options.cwd));
+  const runtime = deps.runtime ?? (await runtimeFor(options));
   if (!(await runtime.endpoints())) {
     throw new EcomError('nothing is running, so there are no logs to show', 'start the system with `ecom up`');
   }
@@ -68,9 +69,9 @@ export async function runLogs(options: LogsOptions, deps: LogsDeps = {}): Promis
   return ExitCode.ok;
 }
 
-async function resolveRuntime(cwd: string): Promise<Runtime> {
-  const { resolveRuntime } = await import('../../runtime/detect.js');
-  return resolveRuntime({ cwd });
+async function runtimeFor(options: LogsOptions): Promise<Runtime> {
+  const { detectRuntime } = await import('../../runtime/detect.js');
+  return (await detectRuntime({ cwd: options.cwd, name: options.runtime })).runtime;
 }
 
 /**

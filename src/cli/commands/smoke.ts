@@ -22,6 +22,7 @@ export interface SmokeCommandOptions {
   /** Deadline for the whole suite, in milliseconds. */
   timeout: number;
   verbose?: boolean;
+  runtime?: string;
 }
 
 export interface SmokeDeps {
@@ -37,7 +38,7 @@ const STILL_WAITING_MS = 5_000;
 
 export async function runSmoke(options: SmokeCommandOptions, deps: SmokeDeps = {}): Promise<number> {
   const output = deps.output ?? createOutput({ json: options.json });
-  const endpoints = deps.endpoints ?? (await (await runtimeFor(options.cwd, deps.runtime)).endpoints());
+  const endpoints = deps.endpoints ?? (await (await runtimeFor(options, deps.runtime)).endpoints());
   if (!endpoints) throw new EcomError('nothing is running, so there is nothing to check', 'start the system with `ecom up`');
 
   const interrupt = new AbortController();
@@ -88,10 +89,10 @@ export async function runSmoke(options: SmokeCommandOptions, deps: SmokeDeps = {
   return report.ok ? ExitCode.ok : ExitCode.failed;
 }
 
-async function runtimeFor(cwd: string, given: Runtime | undefined): Promise<Runtime> {
+async function runtimeFor(options: SmokeCommandOptions, given: Runtime | undefined): Promise<Runtime> {
   if (given) return given;
-  const { resolveRuntime } = await import('../../runtime/detect.js');
-  return resolveRuntime({ cwd });
+  const { detectRuntime } = await import('../../runtime/detect.js');
+  return (await detectRuntime({ cwd: options.cwd, name: options.runtime })).runtime;
 }
 
 function progressOf(result: CheckResult) {

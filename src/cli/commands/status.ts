@@ -1,7 +1,7 @@
 /** `ecom status`: services, dependencies and URLs, once or every 2 s with --watch. */
 import { systemClock } from '../../core/poll.js';
-import { resolveRuntime } from '../../runtime/detect.js';
-import type { Runtime, SystemStatus } from '../../runtime/types.js';
+import { detectRuntime } from '../../runtime/detect.js';
+import type { Runtime, ServiceDetail, SystemStatus } from '../../runtime/types.js';
 import { createOutput, type OutputMode } from '../output.js';
 import { NO_PAINT, type Paint } from '../../core/text.js';
 import { formatEndpoints } from './up.js';
@@ -13,11 +13,12 @@ export interface StatusCommandOptions {
   verbose?: boolean;
   json?: boolean;
   watch?: boolean;
+  runtime?: string;
 }
 
 export async function runStatus(options: StatusCommandOptions): Promise<number> {
   const out = createOutput({ json: options.json ?? false });
-  const runtime = await resolveRuntime({ cwd: options.cwd });
+  const { runtime } = await detectRuntime({ cwd: options.cwd, name: options.runtime });
   const paint = await out.paint();
   if (!options.watch) {
     const status = await runtime.status();
@@ -79,6 +80,20 @@ export function formatUptime(seconds: number | undefined): string {
   return `${s}s`;
 }
 
+/** The runtime's own column: `pid 4242, up 3m05s` locally, one `name phase` per pod in a cluster. */
+export function describeDetail(detail: ServiceDetail): string {
+  if (detail.kind === 'process') {
+    const parts: string[] = [];
+    if (detail.pid) parts.push(`pid ${detail.pid}`);
+    if (detail.uptimeSeconds !== undefined) parts.push(`up ${formatUptime(detail.uptimeSeconds)}`);
+    return parts.join(', ') || '-';
+  }
+  if (detail.pods.length === 0) return 'no pods';
+  return detail.pods
+    .map((p) => `${p.name} ${p.reason ?? p.phase}${p.ready ? '' : ' (not ready)'}${p.restarts > 0 ? `, ${p.restarts} restarts` : ''}`)
+    .join('; ');
+}
+
 function table(rows: string[][], paintCell: (row: number, col: number, text: string) => string): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
@@ -96,8 +111,8 @@ export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT): str
     return text;
   };
   const services = [
-    ['SERVICE', 'STATE', 'PID', 'UPTIME', 'PORT', 'HEALTH', 'RESTARTS', 'URL'],
-    ...status.services.map((s) => [s.name, s.state, s.pid ? String(s.pid) : '-', formatUptime(s.uptimeSeconds), String(s.port), s.health, String(s.restarts), s.url]),
+    ['SERVICE', 'STATE', 'READY', 'HEALTH', 'RESTARTS', 'URL', 'DETAIL'],
+    ...status.services.map((s) => [s.name, s.state, `${s.ready}/${s.desired}`, s.health, String(s.restarts), s.url, describeDetail(s.detail)]),
   ];
   const deps = [['DEPENDENCY', 'STATE', 'DETAIL'], ...status.dependencies.map((d) => [d.name, d.state, d.detail])];
   const paintCell = (row: number, _col: number, text: string) => (row === 0 ? paint.bold(text) : tone(text));

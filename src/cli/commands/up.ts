@@ -1,8 +1,7 @@
-/** `ecom up`: choose the runtime, bring the system up, print where it answers. */
-import { detectRuntime, type RuntimeChoice } from '../../runtime/detect.js';
-import { servicePorts } from '../../runtime/local/ports.js';
-import { SERVICE_NAMES, type Endpoints, type ServiceName } from '../../core/system.js';
-import type { Runtime } from '../../runtime/types.js';
+/** `ecom up`: choose the runtime, record the choice, bring the system up, print where it answers. */
+import { UsageError } from '../../core/errors.js';
+import { SERVICE_NAMES, type Endpoints } from '../../core/system.js';
+import { detectRuntime, readRecordedRuntime, recordRuntimeChoice, type RuntimeChoice } from '../../runtime/detect.js';
 import { createOutput, type Output } from '../output.js';
 
 export interface UpCommandOptions {
@@ -13,6 +12,7 @@ export interface UpCommandOptions {
   timeout: number;
   /** Undefined when not given: a running system keeps its ports, otherwise 0. */
   portOffset?: number;
+  /** Local runtime only. */
   amqpUrl?: string;
   runtime?: string;
 }
@@ -25,16 +25,19 @@ export interface UpDeps {
 export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promise<number> {
   const started = performance.now();
   const out = deps.output ?? createOutput({ json: options.json ?? false });
-  const choice = deps.choice ?? (await detectRuntime({ cwd: options.cwd, name: options.runtime }));
-  out.info(`runtime: ${choice.runtime.name} (${choice.reason}); state in ${choice.stateDir}`);
+  const choice = deps.choice ?? (await detectRuntime({ cwd: options.cwd, name: options.runtime, amqpUrl: options.amqpUrl }));
+  if (options.amqpUrl && choice.name !== 'local') {
+    throw new UsageError(`--amqp-url applies to the local runtime only, not ${choice.name}`, 'drop --amqp-url, or add --runtime local');
+  }
+  out.info(`runtime: ${choice.name} (${choice.reason}); state in ${choice.stateDir}`);
+  const previous = readRecordedRuntime(choice.stateDir);
+  if (previous && previous !== choice.name) {
+    out.warn(`an earlier \`ecom up\` here used the ${previous} runtime; what it started may still run (\`ecom down --runtime ${previous}\` stops it)`);
+  }
+  // Before anything starts, so that status, logs, smoke and down find this runtime even after a failed up.
+  recordRuntimeChoice(choice);
   const result = await choice.runtime
-    .up({
-      cwd: options.cwd,
-      timeoutMs: options.timeout,
-      ports: await plannedPorts(choice.runtime, options.portOffset),
-      amqpUrl: options.amqpUrl,
-      progress: (event) => out.progress(event),
-    })
+    .up({ timeoutMs: options.timeout, portOffset: options.portOffset, progress: (event) => out.progress(event) })
     .finally(() => out.endProgress());
   const elapsedMs = Math.round(performance.now() - started);
   for (const warning of result.warnings) out.warn(warning);
@@ -42,7 +45,7 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
     ? 'already up: every service is healthy, nothing changed'
     : `up in ${(elapsedMs / 1000).toFixed(1)} s: every service is healthy`;
   out.result(`${headline}\n${formatEndpoints(result.endpoints)}`, {
-    runtime: choice.runtime.name,
+    runtime: choice.name,
     reason: choice.reason,
     stateDir: choice.stateDir,
     alreadyUp: result.alreadyUp,
@@ -51,20 +54,6 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
     warnings: result.warnings,
   });
   return 0;
-}
-
-/**
- * The service ports to ask for: from an explicit offset; without one, the ports of the
- * system already running (so a bare `ecom up` finds it up), else the defaults. Only an
- * explicitly different offset is refused by the runtime.
- */
-export async function plannedPorts(runtime: Runtime, portOffset: number | undefined): Promise<Record<ServiceName, number>> {
-  if (portOffset !== undefined) return servicePorts(portOffset);
-  const running = await runtime.endpoints();
-  if (!running) return servicePorts(0);
-  const ports = SERVICE_NAMES.map((s) => Number(new URL(running.services[s]).port));
-  if (ports.some((p) => !Number.isInteger(p) || p <= 0)) return servicePorts(0);
-  return Object.fromEntries(SERVICE_NAMES.map((s, i) => [s, ports[i]])) as Record<ServiceName, number>;
 }
 
 export function formatEndpoints(endpoints: Endpoints): string {

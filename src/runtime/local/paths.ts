@@ -1,6 +1,6 @@
 /**
- * Where the local runtime keeps things. One state directory (`<cwd>/.ecom` or
- * `$ECOM_HOME`) holds state, secrets, logs and data; only PostgreSQL's data may live
+ * Where the local runtime keeps things. The state directory (core/state-dir.ts)
+ * holds state, secrets, logs and data; only PostgreSQL's data may live
  * elsewhere (see `postgresDataDir`).
  */
 import { createHash } from 'node:crypto';
@@ -8,11 +8,6 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../../services/common/paths.js';
 import type { ServiceName } from '../../core/system.js';
-
-export function resolveStateDir(cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.ECOM_HOME;
-  return home && home.trim() !== '' ? resolve(cwd, home) : resolve(cwd, '.ecom');
-}
 
 export interface StatePaths {
   stateDir: string;

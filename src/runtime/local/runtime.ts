@@ -1,10 +1,10 @@
 /**
- * The local target (DESIGN section 2): no Docker at all; the four services as child
- * processes of a detached supervisor, embedded PostgreSQL, an own or existing broker,
- * Prometheus when installed. State lives in one directory.
+ * The local target (docs/architecture.md, "local"): no Docker at all; the four services
+ * as child processes of a detached supervisor, embedded PostgreSQL, an own or existing
+ * broker, Prometheus when installed. State lives in one directory.
  */
 import type { Endpoints } from '../../core/system.js';
-import type { DownResult, LogLine, LogOptions, ProgressEvent, Runtime, SystemStatus, UpOptions, UpResult } from '../types.js';
+import type { DownOptions, DownResult, LogLine, LogOptions, Runtime, RuntimeSettings, SystemStatus, UpOptions, UpResult } from '../types.js';
 import { readLogs } from './logs.js';
 import { statePaths, type StatePaths } from './paths.js';
 import { localUp } from './start.js';
@@ -15,13 +15,20 @@ import { localDown } from './stop.js';
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const;
   readonly paths: StatePaths;
+  /** The broker to use instead of starting one: --amqp-url, else AMQP_URL. */
+  private readonly amqpUrl: string | undefined;
 
-  constructor(readonly stateDir: string) {
-    this.paths = statePaths(stateDir);
+  constructor(settings: Pick<RuntimeSettings, 'stateDir'> & Partial<RuntimeSettings>) {
+    this.paths = statePaths(settings.stateDir);
+    this.amqpUrl = settings.amqpUrl ?? ((settings.env ?? process.env).AMQP_URL || undefined);
+  }
+
+  get stateDir(): string {
+    return this.paths.stateDir;
   }
 
   up(options: UpOptions): Promise<UpResult> {
-    return localUp(this.paths, options);
+    return localUp(this.paths, options, { amqpUrl: this.amqpUrl });
   }
 
   status(): Promise<SystemStatus> {
@@ -37,7 +44,7 @@ export class LocalRuntime implements Runtime {
     return state && anythingAlive(state) ? endpointsOf(state) : undefined;
   }
 
-  down(options: { purge: boolean; progress: (event: ProgressEvent) => void }): Promise<DownResult> {
+  down(options: DownOptions): Promise<DownResult> {
     return localDown(this.paths, options);
   }
 }

@@ -12,7 +12,7 @@ import type { UpOptions, UpResult } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { ensureLogsDir, openLogForAppend } from './log-files.js';
 import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
-import { assertServicePortsFree, offsetOf } from './ports.js';
+import { assertServicePortsFree, servicePorts } from './ports.js';
 import { isOurs } from './proc.js';
 import { anythingAlive, endpointsOf } from './status.js';
 import { readState, removeState, writeJsonAtomic, type LocalState, type Plan } from './state.js';
@@ -25,12 +25,29 @@ const WAITING_EVERY_MS = 5_000;
 const SUPERVISOR_START_TIMEOUT_MS = 10_000;
 const LOG_LINES_ON_FAILURE = 8;
 
-export async function localUp(paths: StatePaths, options: UpOptions): Promise<UpResult> {
+/** What only the local runtime is told (its constructor's settings). */
+export interface LocalUpSettings {
+  /** The broker to use instead of starting one. */
+  amqpUrl?: string;
+}
+
+/**
+ * The port offset this `up` uses: the one asked for; without one, that of the system
+ * already up here (so a bare `ecom up` finds it up), else 0. Only an explicitly
+ * different offset is refused, by `localUp`.
+ */
+export function plannedPortOffset(asked: number | undefined, runningOffset: number | undefined): number {
+  return asked ?? runningOffset ?? 0;
+}
+
+export async function localUp(paths: StatePaths, options: UpOptions, settings: LocalUpSettings = {}): Promise<UpResult> {
   const started = Date.now();
   ensureLogsDir(paths.logsDir);
   const existing = readState(paths.stateFile);
+  const offset = plannedPortOffset(options.portOffset, existing && anythingAlive(existing) ? existing.portOffset : undefined);
+  const ports = servicePorts(offset);
   if (existing && isOurs(existing.supervisor) && ['starting', 'running'].includes(existing.phase)) {
-    assertSamePorts(existing, options.ports);
+    assertSamePorts(existing, ports);
     const [probes, broker] = await Promise.all([probeAll(existing), brokerAnswers(existing)]);
     if (pendingItems(existing, probes, broker).length === 0) {
       return { alreadyUp: true, endpoints: endpointsOf(existing), warnings: upWarnings(existing, broker) };
@@ -43,8 +60,10 @@ export async function localUp(paths: StatePaths, options: UpOptions): Promise<Up
     await stopLeftovers(existing);
   }
   removeState(paths.stateFile);
-  await assertServicePortsFree(options.ports);
-  startSupervisor(paths, options);
+  await assertServicePortsFree(ports);
+  const plan: Plan = { portOffset: offset, ports, createdAt: new Date().toISOString() };
+  if (settings.amqpUrl) plan.amqpUrl = settings.amqpUrl;
+  startSupervisor(paths, plan);
   return waitUntilReady(paths, options, started);
 }
 
@@ -57,15 +76,12 @@ function assertSamePorts(state: LocalState, ports: Record<ServiceName, number>):
   );
 }
 
-function startSupervisor(paths: StatePaths, options: UpOptions): void {
+function startSupervisor(paths: StatePaths, plan: Plan): void {
   const files = builtFiles();
   const missing = missingBuiltFiles(files);
   if (missing.length > 0) {
     throw new PrerequisiteError(`ecom is not built: ${missing[0]} is missing`, `run \`npm run build\` in ${files.root}`);
   }
-  const plan: Plan = { portOffset: offsetOf(options.ports) ?? 0, ports: options.ports, createdAt: new Date().toISOString() };
-  const amqpUrl = options.amqpUrl ?? process.env.AMQP_URL;
-  if (amqpUrl) plan.amqpUrl = amqpUrl;
   writeJsonAtomic(paths.planFile, plan);
   const out = openLogForAppend(paths.supervisorLog);
   try {

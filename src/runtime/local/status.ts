@@ -2,12 +2,15 @@
  * `ecom status` for the local runtime: the state file, checked against /proc (is each
  * pid still ours?) and probed live (/health, broker port).
  */
-import { SERVICE_NAMES, type Endpoints } from '../../core/system.js';
-import type { DependencyStatus, ServiceStatus, SystemStatus } from '../types.js';
+import { SERVICE_NAMES, type Endpoints, type ServiceName } from '../../core/system.js';
+import type { DependencyStatus, ProcessDetail, ServiceStatus, SystemStatus } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { isOurs } from './proc.js';
-import { recordedProcesses, type LocalState } from './state.js';
+import { recordedProcesses, type LocalState, type OwnedProcess } from './state.js';
 import { prometheusPortMoved } from './up-progress.js';
+
+/** The supervisor keeps one process per service. */
+const LOCAL_INSTANCES = 1;
 
 export const NOT_RUNNING: SystemStatus = { runtime: 'local', running: false, services: [], dependencies: [] };
 
@@ -42,26 +45,36 @@ export async function computeStatus(state: LocalState | undefined, now = Date.no
   };
 }
 
-function serviceStatus(state: LocalState, name: (typeof SERVICE_NAMES)[number], probe: HealthProbe, now: number): ServiceStatus {
+/** `ours` says whether a recorded process is still the one we started (tests pass it). */
+export function serviceStatus(
+  state: LocalState,
+  name: ServiceName,
+  probe: HealthProbe,
+  now: number,
+  ours: (p: OwnedProcess | undefined) => boolean = isOurs,
+): ServiceStatus {
   const record = state.services[name];
-  const alive = isOurs(record.process);
-  const status: ServiceStatus = {
+  const alive = ours(record.process);
+  const detail: ProcessDetail = { kind: 'process' };
+  if (alive && record.process) detail.pid = record.process.pid;
+  if (alive && record.startedAt) detail.uptimeSeconds = Math.max(0, Math.round((now - Date.parse(record.startedAt)) / 1000));
+  return {
     name,
-    state: alive ? record.state : record.state === 'restarting' && isOurs(state.supervisor) ? 'restarting' : 'stopped',
-    port: record.port,
-    url: record.url,
+    state: alive ? record.state : record.state === 'restarting' && ours(state.supervisor) ? 'restarting' : 'stopped',
+    // Ready as a Kubernetes readiness probe on /health would say: a 200 (ok or degraded).
+    ready: alive && (probe.health === 'ok' || probe.health === 'degraded') ? 1 : 0,
+    desired: LOCAL_INSTANCES,
     restarts: record.restarts,
     health: probe.health,
+    url: record.url,
+    detail,
   };
-  if (alive && record.process) status.pid = record.process.pid;
-  if (alive && record.startedAt) status.uptimeSeconds = Math.max(0, Math.round((now - Date.parse(record.startedAt)) / 1000));
-  return status;
 }
 
 function postgresStatus(state: LocalState): DependencyStatus {
   const pg = state.postgres;
   if (isOurs(pg.process)) {
-    return { name: 'postgres', state: 'running', detail: `embedded PostgreSQL on 127.0.0.1:${pg.port}, data ${pg.dataDir}`, pid: pg.process!.pid };
+    return { name: 'postgres', state: 'running', detail: `embedded PostgreSQL on 127.0.0.1:${pg.port}, data ${pg.dataDir}` };
   }
   return { name: 'postgres', state: 'stopped', detail: pg.error ?? (pg.phase === 'starting' ? 'starting' : 'not running') };
 }
@@ -74,9 +87,7 @@ async function brokerStatus(state: LocalState): Promise<DependencyStatus> {
   if (b.kind === 'own') {
     const alive = isOurs(b.process);
     if (alive && answers && b.phase === 'running') {
-      const s: DependencyStatus = { name: 'broker', state: 'running', detail: `own RabbitMQ node ${b.nodeName} on ${b.host}:${b.port}`, url: where };
-      if (b.vm) s.pid = b.vm.pid;
-      return s;
+      return { name: 'broker', state: 'running', detail: `own RabbitMQ node ${b.nodeName} on ${b.host}:${b.port}`, url: where };
     }
     const detail = alive && b.phase === 'starting' ? `own RabbitMQ node ${b.nodeName} starting` : (b.error ?? `own RabbitMQ node ${b.nodeName} not running`);
     return { name: 'broker', state: alive ? 'stopped' : 'missing', detail, url: where };
@@ -94,7 +105,7 @@ export function prometheusStatus(state: LocalState, alive = isOurs(state.prometh
   if (alive && p.process) {
     const moved = prometheusPortMoved(state);
     const detail = `scraping the four services every 5s${moved ? `; ${moved}` : ''}`;
-    const s: DependencyStatus = { name: 'prometheus', state: 'running', detail, pid: p.process.pid };
+    const s: DependencyStatus = { name: 'prometheus', state: 'running', detail };
     if (p.url) s.url = p.url;
     return s;
   }

@@ -25,14 +25,14 @@ const CLIENT_ONLY_DOCKER: StandInSpec = {
 };
 const KIND: StandInSpec = { name: 'kind', answers: [{ args: 'version', stdout: 'kind v0.29.0 go1.24 linux/amd64' }] };
 
-async function doctor(specs: StandInSpec[], options: { json?: boolean; nodeVersion?: string; probeTimeoutMs?: number } = {}) {
+async function doctor(specs: StandInSpec[], options: { json?: boolean; nodeVersion?: string; probeTimeoutMs?: number; runtime?: string } = {}) {
   standIns = createStandIns(specs);
   const tools = new ToolRunner({ env: standIns.env(), systemDirs: [standIns.path('sbin')], osReleasePath: DEBIAN, platform: 'linux' });
   const out = sink();
   const err = sink();
   const output = createOutput({ json: options.json, isTTY: false, env: {}, stdout: out.stream, stderr: err.stream });
   const code = await runDoctor(
-    { cwd: process.cwd(), json: options.json ?? false },
+    { cwd: process.cwd(), json: options.json ?? false, runtime: options.runtime },
     { output, tools, nodeVersion: options.nodeVersion ?? '20.19.1', probeTimeoutMs: options.probeTimeoutMs },
   );
   return { code, stdout: out.text(), stderr: err.text(), calls: standIns.calls() };
@@ -83,6 +83,17 @@ describe('ecom doctor', () => {
     expect(stdout).toContain('To install what is missing:\n');
     expect(stdout).toContain('  rabbitmq-server: sudo apt-get update && sudo apt-get install -y rabbitmq-server');
     expect(stdout.trimEnd().split('\n').at(-1)).toBe('The local runtime can run (`ecom up`).');
+  });
+
+  it('with --runtime kind still reports every tool, then says that runtime is not available here and exits 3', async () => {
+    const { code, stdout } = await doctor([KIND], { runtime: 'kind' });
+    expect(code).toBe(3);
+    expect(stdout).toMatch(/^kind\s+ok\s+0\.29\.0/m);
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe(
+      'The kind runtime is not available in this version of ecom; the local runtime can run (`ecom up --runtime local`).',
+    );
+    const json = await doctor([KIND], { runtime: 'context', json: true });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, runtime: { name: 'context', available: false, ready: false } });
   });
 
   it('exits 3 when Node.js is older than 20.19', async () => {

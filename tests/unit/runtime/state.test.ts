@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readState, recordedProcesses, redactUrl, writeState } from '../../../src/runtime/local/state.js';
 import { loadOrCreateSecrets } from '../../../src/runtime/local/secrets.js';
 import { sampleState } from './fixtures.js';
-import { fallbackDataRoot, postgresDataDir, resolveStateDir, stateId } from '../../../src/runtime/local/paths.js';
+import { resolveStateDir } from '../../../src/core/state-dir.js';
+import { fallbackDataRoot, postgresDataDir, stateId } from '../../../src/runtime/local/paths.js';
 
 const dirs: string[] = [];
 const tempDir = () => {

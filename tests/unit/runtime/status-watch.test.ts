@@ -8,7 +8,18 @@ import type { Runtime, SystemStatus } from '../../../src/runtime/types.js';
 const STATUS: SystemStatus = {
   runtime: 'local',
   running: true,
-  services: [{ name: 'catalog', state: 'running', pid: 42, port: 5001, url: 'http://127.0.0.1:5001', uptimeSeconds: 3, restarts: 0, health: 'ok' }],
+  services: [
+    {
+      name: 'catalog',
+      state: 'running',
+      ready: 1,
+      desired: 1,
+      restarts: 0,
+      health: 'ok',
+      url: 'http://127.0.0.1:5001',
+      detail: { kind: 'process', pid: 42, uptimeSeconds: 3 },
+    },
+  ],
   dependencies: [{ name: 'postgres', state: 'running', detail: 'embedded PostgreSQL on 127.0.0.1:40000' }],
 };
 

@@ -1,10 +1,15 @@
-/** `ecom up` (src/cli/commands/up.ts) against a recording runtime: which ports it asks for. */
+/** `ecom up` (src/cli/commands/up.ts) against a recording runtime: what it asks for and what it records. */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runUp } from '../../../src/cli/commands/up.js';
 import { createOutput } from '../../../src/cli/output.js';
-import type { Endpoints, ServiceName } from '../../../src/core/system.js';
-import type { Runtime, UpOptions } from '../../../src/runtime/types.js';
+import { UsageError } from '../../../src/core/errors.js';
+import type { Endpoints } from '../../../src/core/system.js';
+import type { RuntimeChoice } from '../../../src/runtime/detect.js';
+import type { Runtime, RuntimeName, UpOptions } from '../../../src/runtime/types.js';
 
 const at = (offset: number): Endpoints => ({
   services: {
@@ -14,54 +19,75 @@ const at = (offset: number): Endpoints => ({
     frontend: `http://127.0.0.1:${5004 + offset}`,
   },
 });
-const portsAt = (offset: number): Record<ServiceName, number> => ({ catalog: 5001 + offset, search: 5002 + offset, order: 5003 + offset, frontend: 5004 + offset });
 
-/** A runtime already up on `runningOffset` (or not up), recording the ports `up` is asked for. */
-function recordingRuntime(runningOffset: number | undefined) {
-  const asked: Array<Record<ServiceName, number>> = [];
+/** A runtime recording the options `up` passes it. */
+function recordingRuntime(name: RuntimeName = 'local') {
+  const asked: Array<Omit<UpOptions, 'progress'>> = [];
   const runtime = {
-    name: 'local',
-    endpoints: async () => (runningOffset === undefined ? undefined : at(runningOffset)),
-    up: async (options: UpOptions) => {
-      asked.push(options.ports);
-      return { alreadyUp: runningOffset !== undefined, endpoints: at(runningOffset ?? 0), warnings: [] };
+    name,
+    up: async ({ progress: _progress, ...options }: UpOptions) => {
+      asked.push(options);
+      return { alreadyUp: false, endpoints: at(options.portOffset ?? 0), warnings: [] };
     },
   } as Partial<Runtime> as Runtime;
   return { runtime, asked };
 }
 
-function jsonOutput() {
-  const chunks: string[] = [];
-  const stdout = new Writable({ write: (c, _e, done) => (chunks.push(String(c)), done()) });
-  const stderr = new Writable({ write: (_c, _e, done) => done() });
-  return { output: createOutput({ json: true, stdout, stderr, env: {} }), json: () => JSON.parse(chunks.join('')) as { alreadyUp: boolean; endpoints: Endpoints } };
+function capture() {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const sink = (into: string[]) => new Writable({ write: (c, _e, done) => (into.push(String(c)), done()) });
+  const output = createOutput({ json: true, stdout: sink(stdout), stderr: sink(stderr), env: {} });
+  return { output, json: () => JSON.parse(stdout.join('')) as { runtime: string; endpoints: Endpoints }, stderr: () => stderr.join('') };
 }
 
-const run = (runtime: Runtime, portOffset: number | undefined) => {
-  const out = jsonOutput();
-  const code = runUp({ cwd: '/tmp', timeout: 1_000, portOffset, json: true }, { choice: { runtime, reason: 'test', stateDir: '/tmp/.ecom' }, output: out.output });
-  return { code, json: out.json };
-};
+let stateDir: string;
+beforeEach(() => {
+  stateDir = join(mkdtempSync(join(tmpdir(), 'ecom-up-')), '.ecom');
+});
+afterEach(() => rmSync(join(stateDir, '..'), { recursive: true, force: true }));
 
-describe('ecom up and the port offset', () => {
-  it('without --port-offset keeps the ports of a system already up on another offset, and reports it already up', async () => {
-    const { runtime, asked } = recordingRuntime(700);
-    const { code, json } = run(runtime, undefined);
-    expect(await code).toBe(0);
-    expect(asked).toEqual([portsAt(700)]);
-    expect(json()).toMatchObject({ alreadyUp: true, endpoints: at(700) });
+const choiceOf = (runtime: Runtime): RuntimeChoice => ({ runtime, name: runtime.name, source: 'detected', reason: 'test', stateDir });
+
+describe('ecom up', () => {
+  it('passes --port-offset through as given, and leaves it undefined when not given (each runtime resolves its own ports)', async () => {
+    const { runtime, asked } = recordingRuntime();
+    for (const portOffset of [undefined, 0, 300]) {
+      const out = capture();
+      expect(await runUp({ cwd: '/tmp', timeout: 1_000, portOffset, json: true }, { choice: choiceOf(runtime), output: out.output })).toBe(0);
+    }
+    expect(asked).toEqual([
+      { timeoutMs: 1_000, portOffset: undefined },
+      { timeoutMs: 1_000, portOffset: 0 },
+      { timeoutMs: 1_000, portOffset: 300 },
+    ]);
   });
 
-  it('without --port-offset and nothing up, asks for the default ports', async () => {
-    const { runtime, asked } = recordingRuntime(undefined);
-    expect(await run(runtime, undefined).code).toBe(0);
-    expect(asked).toEqual([portsAt(0)]);
+  it('records the runtime it chose in the state directory, for status, logs, smoke and down', async () => {
+    const out = capture();
+    await runUp({ cwd: '/tmp', timeout: 1_000, json: true }, { choice: choiceOf(recordingRuntime().runtime), output: out.output });
+    const record = JSON.parse(readFileSync(join(stateDir, 'runtime.json'), 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({ runtime: 'local', reason: 'test' });
+    expect(out.json().runtime).toBe('local');
   });
 
-  it('with an explicit --port-offset asks for exactly that, even when another one runs (the runtime refuses it)', async () => {
-    const { runtime, asked } = recordingRuntime(700);
-    await run(runtime, 0).code;
-    await run(runtime, 300).code;
-    expect(asked).toEqual([portsAt(0), portsAt(300)]);
+  it('warns when an earlier up here used another runtime, naming how to stop it', async () => {
+    const { runtime } = recordingRuntime('local');
+    const out = capture();
+    await runUp({ cwd: '/tmp', timeout: 1_000, json: true }, { choice: choiceOf(runtime), output: out.output });
+    writeFileSync(join(stateDir, 'runtime.json'), JSON.stringify({ runtime: 'kind' }));
+    const again = capture();
+    await runUp({ cwd: '/tmp', timeout: 1_000, json: true }, { choice: choiceOf(runtime), output: again.output });
+    expect(again.stderr()).toContain('an earlier `ecom up` here used the kind runtime; what it started may still run (`ecom down --runtime kind` stops it)');
+  });
+
+  it('refuses --amqp-url for a runtime other than local (exit 2)', async () => {
+    const { runtime, asked } = recordingRuntime('kind');
+    const err = await runUp({ cwd: '/tmp', timeout: 1_000, amqpUrl: 'amqp://x', json: true }, { choice: choiceOf(runtime), output: capture().output }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect(asked).toEqual([]);
   });
 });
