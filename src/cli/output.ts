@@ -1,5 +1,5 @@
 /**
- * Output modes (DESIGN section 3): a TTY gets colour and live progress; anything else
+ * Output modes (docs/architecture.md, "Output"): a TTY gets colour and live progress; anything else
  * (pipes, CI=true, NO_COLOR) gets plain timestamped lines; --json prints exactly one
  * JSON document on stdout. Human text always goes to stderr so stdout stays pipeable.
  */

@@ -1,6 +1,6 @@
 /**
  * Every /metrics must parse strictly and carry the RED series plus the service's own
- * domain series (DESIGN section 1).
+ * domain series (docs/architecture.md, "Metrics").
  */
 import type { ServiceName } from '../core/system.js';
 import { CheckFailed, describe, expectStatus, request } from './http.js';

@@ -1,7 +1,8 @@
 /**
- * The one way ecom runs external programs (DESIGN section 2): presence is checked
- * first, and a failure becomes an error naming the tool, the command as a line that
- * can be pasted into a shell, the last lines of its stderr and what to do.
+ * The one way ecom runs external programs (docs/architecture.md, "External tools"):
+ * presence is checked first, and a failure becomes an error naming the tool, the
+ * command as a line that can be pasted into a shell, the last lines of its stderr and
+ * what to do.
  */
 import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Recording stand-ins for external tools (DESIGN section 5): tiny shell scripts in a
+ * Recording stand-ins for external tools (docs/architecture.md, "Testing"): tiny shell scripts in a
  * temporary directory that log their argv and answer like the real tool. Put the
  * directory on PATH (alone, to hide the machine's real tools) and assert the calls.
  */

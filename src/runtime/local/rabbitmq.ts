@@ -1,7 +1,7 @@
 /**
  * A RabbitMQ node of our own: own node name, ports, data, logs, config and Erlang
  * cookie, all inside the state directory, credentials generated. Also the broker
- * resolution order of DESIGN section 2.
+ * resolution order of docs/architecture.md, "local".
  */
 import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * How each service is wired: environment variables only (DESIGN section 1, Config).
+ * How each service is wired: environment variables only (docs/architecture.md, "Configuration").
  * Variables a service reads are never inherited from the user's shell, so a stray
  * PORT or DATABASE_URL cannot point a service elsewhere.
  */

@@ -11,7 +11,7 @@ export interface HttpMetrics {
 
 /**
  * A registry per service (never the global one, so tests can build many apps in one
- * process) with the RED series of DESIGN section 1 and the process defaults.
+ * process) with the RED series of docs/architecture.md ("Metrics") and the process defaults.
  */
 export function createHttpMetrics(service: string): HttpMetrics {
   const registry = new Registry();

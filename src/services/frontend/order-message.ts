@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The body the order service publishes (DESIGN section 1, "Order messages"). */
+/** The body the order service publishes (docs/architecture.md, "Order messages"). */
 export const orderMessageSchema = z.object({
   // guid, not uuid: PostgreSQL's uuid type takes any 8-4-4-4-12 hex, whatever its version bits.
   orderId: z.guid(),

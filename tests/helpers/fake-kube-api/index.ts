@@ -1,11 +1,11 @@
 /**
- * An in-test Kubernetes API server (DESIGN section 5 of the project notes, "How to
- * test what cannot run here"): plain HTTP on 127.0.0.1 with a bearer token, speaking
- * the part of the API ecom's client uses - discovery, server-side apply, get, list,
- * watch, delete, pod logs and pod port-forward over WebSocket - over a fake cluster
- * whose controllers give workloads pods and status. Tests drive the pods through
- * scenarios (ready, image pull error, crash loop, unschedulable, failing probe),
- * replace pods, append log lines, and point pod ports at real TCP servers.
+ * An in-test Kubernetes API server (docs/architecture.md, "Testing"): plain HTTP on
+ * 127.0.0.1 with a bearer token, speaking the part of the API ecom's client uses -
+ * discovery, server-side apply, get, list, watch, delete, pod logs and pod
+ * port-forward over WebSocket - over a fake cluster whose controllers give workloads
+ * pods and status. Tests drive the pods through scenarios (ready, image pull error,
+ * crash loop, unschedulable, failing probe), replace pods, append log lines, and point
+ * pod ports at real TCP servers.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type ServerResponse } from 'node:http';
