@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type autocannon from 'autocannon';
+import { pollUntil } from '../src/core/poll.js';
 import { orderQueues, type OrderQueues } from '../src/services/common/amqp.js';
 import { prepareDatabase } from '../src/services/common/db/migrate.js';
 import { createPool, type Pool } from '../src/services/common/db/pool.js';
@@ -27,6 +28,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = 2;
 const ROUND_SECONDS = Math.max(1, Math.ceil(SECONDS / ROUNDS));
 const CONNECTIONS = 64;
+const PUBLISH_TIMEOUT_MS = 60_000;
+const PUBLISH_POLL_MS = 200;
 const PGBENCH_THREADS = 2;
 const CUSTOMER = { email: 'bench@example.com', name: 'Bench' };
 
@@ -221,16 +224,16 @@ async function checkStoredOrders(pool: Pool, answered: Set<string>): Promise<{ t
 
 /** The relay published every order: outbox_pending reaches 0 and the queue holds them all. */
 async function checkPublished(pool: Pool, channel: Channel, queues: OrderQueues, orders: number): Promise<number> {
-  const deadline = Date.now() + 60_000;
-  let pending = -1;
-  let queued = -1;
-  while (Date.now() < deadline) {
-    pending = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')).rows[0]!.n;
-    queued = (await channel.checkQueue(queues.orders)).messageCount;
-    if (pending === 0 && queued === orders) return queued;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`relay did not publish every order within 60 s: ${pending} pending, ${queued} of ${orders} in ${queues.orders}`);
+  return pollUntil(
+    async ({ waiting }) => {
+      const pending = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')).rows[0]!.n;
+      const queued = (await channel.checkQueue(queues.orders)).messageCount;
+      if (pending === 0 && queued === orders) return queued;
+      waiting(`${pending} pending, ${queued} of ${orders} in ${queues.orders}`);
+      return undefined;
+    },
+    { what: 'the relay to publish every order', timeoutMs: PUBLISH_TIMEOUT_MS, intervalMs: PUBLISH_POLL_MS },
+  );
 }
 
 async function createSiblingDatabase(adminUrl: string, url: string, suffix: string): Promise<string> {

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { ServiceName } from '../../core/system.js';
 import type { LogLine, LogOptions } from '../types.js';
 import { mergeByTime, mergeStreams } from '../../core/log-merge.js';
+import { systemClock } from '../../core/poll.js';
 import { ServiceLogCursor, type CursorRead } from './log-reader.js';
 
 export const FOLLOW_POLL_MS = 500;
@@ -26,8 +27,9 @@ export async function* readLogs(logFile: (s: ServiceName) => string, options: Lo
 }
 
 async function* follow(cursors: ServiceLogCursor[], files: string[], signal: AbortSignal | undefined): AsyncGenerator<LogLine> {
-  let wake: (() => void) | undefined;
-  const poke = () => wake?.();
+  // A change seen while reading (not only while waiting) cuts the next wait short.
+  let wake = new AbortController();
+  const poke = () => wake.abort();
   const watchers = watchDirs(files, poke);
   signal?.addEventListener('abort', poke, { once: true });
   try {
@@ -36,14 +38,8 @@ async function* follow(cursors: ServiceLogCursor[], files: string[], signal: Abo
       yield* mergeByTime(reads.map((r) => r.lines));
       if (signal?.aborted) break;
       if (reads.some((r) => r.more)) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, FOLLOW_POLL_MS);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await systemClock.sleep(FOLLOW_POLL_MS, wake.signal);
+      if (wake.signal.aborted) wake = new AbortController();
     }
   } finally {
     signal?.removeEventListener('abort', poke);
