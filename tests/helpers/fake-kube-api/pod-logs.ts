@@ -23,6 +23,8 @@ export function servePodLog(req: IncomingMessage, res: ServerResponse, runtime: 
   const tail = query.get('tailLines');
   if (tail !== null) backlog = Number(tail) === 0 ? [] : backlog.slice(-Number(tail));
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
+  // Headers go out at once, as from the real server: a client waits for them before reading events.
+  res.flushHeaders();
   for (const entry of backlog) res.write(format(entry));
   if (query.get('follow') !== 'true' || run.ended || previous) {
     res.end();

@@ -79,7 +79,8 @@ export function podStatusOf(pod: PodView, runtime: PodRuntime): { status: IPodSt
 
 function containerStatus(pod: PodView, runtime: PodRuntime, name: string, image: string, condition: ContainerCondition): IContainerStatus {
   const restartCount = runtime.restarts.get(name) ?? 0;
-  const base = { name, image, imageID: '', restartCount, containerID: `containerd://${pod.uid.replace(/-/g, '')}${name}` };
+  // Each run of a container has its own ID, as with a real runtime: a restart changes it.
+  const base = { name, image, imageID: '', restartCount, containerID: `containerd://${pod.uid.replace(/-/g, '')}-${name}-${restartCount}` };
   const running = { running: { startedAt: pod.startTime } };
   switch (condition.state) {
     case 'ready':

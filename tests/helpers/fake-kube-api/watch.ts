@@ -18,6 +18,8 @@ export interface WatchRequest {
 /** `open` holds the responses of open watches, so the server can end them when it closes. */
 export function serveWatch(req: IncomingMessage, res: ServerResponse, store: ObjectStore, watch: WatchRequest, open: Set<ServerResponse>): void {
   res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  // Headers go out at once, as from the real server: a client waits for them before reading events.
+  res.flushHeaders();
   open.add(res);
   const send = (type: string, object: StoredObject) => {
     res.write(`${JSON.stringify({ type, object: { ...object, apiVersion: groupVersionOf(watch.resource) } })}\n`);
