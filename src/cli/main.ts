@@ -119,7 +119,7 @@ program
 program
   .command('render')
   .description('print the Kubernetes objects `up` would apply, in apply order, secrets redacted (offline)')
-  .addOption(new Option('--runtime <name>', 'which cluster runtime to render for').choices(['kind', 'context']))
+  .addOption(runtimeOption('the cluster runtime to render for: kind (default) or context'))
   .option('--registry <registry>', 'registry the images come from (required with --runtime context)')
   .option('-o, --output <dir>', 'write one file per object into <dir>, numbered in apply order')
   .option('--json', 'print one JSON document (a v1 List) instead of a YAML stream', false)

@@ -2,7 +2,7 @@
  * The part of kustomize that manifests/ uses, in TypeScript, so `ecom render` works
  * without kubectl (docs/architecture.md, "Manifests"): resources (files and
  * directories), configMapGenerator without name hashes, JSON 6902 patches with a target,
- * and images. A field outside that part is an error rather than silently ignored; a test
+ * images, and labels on metadata only. A field outside that part is an error rather than silently ignored; a test
  * checks the result against `kubectl kustomize`.
  */
 import { readFile, stat } from 'node:fs/promises';
@@ -23,8 +23,16 @@ interface PatchTarget {
   namespace?: string;
 }
 
+/** kustomize's `labels` entry; selectors and pod templates are left alone, as its defaults do. */
+interface LabelsEntry {
+  pairs: Record<string, string>;
+  includeSelectors?: boolean;
+  includeTemplates?: boolean;
+}
+
 interface Kustomization {
   resources?: string[];
+  labels?: LabelsEntry[];
   images?: ImageOverride[];
   patches?: { target: PatchTarget; patch: string }[];
   configMapGenerator?: ConfigMapGenerator[];
@@ -39,7 +47,7 @@ interface ConfigMapGenerator {
   options?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
-const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'images', 'patches', 'configMapGenerator', 'generatorOptions']);
+const SUPPORTED_FIELDS = new Set(['apiVersion', 'kind', 'resources', 'labels', 'images', 'patches', 'configMapGenerator', 'generatorOptions']);
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
 export interface BuildOptions {
@@ -72,6 +80,7 @@ async function build(dir: string, imageOverrides: ImageOverride[], yaml: Yaml): 
   }
   rejectDuplicates(objects, file);
   for (const { target, patch } of kustomization.patches ?? []) applyPatch(objects, target, patch, file, yaml);
+  for (const entry of kustomization.labels ?? []) addLabels(objects, entry, file);
   const images = mergeImages(kustomization.images ?? [], imageOverrides);
   for (const object of objects) setImages(object, images);
   return objects;
@@ -147,6 +156,11 @@ function applyPatch(objects: KubeObject[], target: PatchTarget, patch: string, f
     const patched = applyJsonPatch(object, operations) as KubeObject;
     objects[objects.indexOf(object)] = patched;
   }
+}
+
+function addLabels(objects: KubeObject[], entry: LabelsEntry, file: string): void {
+  if (entry.includeSelectors || entry.includeTemplates) throw new Error(`${file}: labels on selectors or templates are not implemented`);
+  for (const object of objects) object.metadata.labels = { ...object.metadata.labels, ...entry.pairs };
 }
 
 function mergeImages(images: ImageOverride[], overrides: ImageOverride[]): ImageOverride[] {

@@ -117,7 +117,7 @@ export function secretObjects(secrets: ClusterSecrets | 'redacted'): KubeObject[
     return {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/part-of': 'ecom' } },
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/part-of': 'ecom', 'app.kubernetes.io/managed-by': 'ecom' } },
       type: 'Opaque',
       stringData: values,
     };

@@ -70,7 +70,9 @@ function chooseOverlay(runtime: string | undefined): Overlay {
   if ((OVERLAYS as readonly string[]).includes(runtime)) return runtime as Overlay;
   throw new UsageError(
     `the ${runtime} runtime applies no Kubernetes objects, so there is nothing to render`,
-    `use --runtime kind or --runtime context (ECOM_RUNTIME=${runtime} may be set in your environment)`,
+    process.env.ECOM_RUNTIME === runtime
+      ? `ECOM_RUNTIME=${runtime} is set in your environment; pass --runtime kind or --runtime context`
+      : 'use --runtime kind or --runtime context',
   );
 }
 

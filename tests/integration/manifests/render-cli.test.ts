@@ -87,6 +87,15 @@ describe('ecom render', () => {
   it('--runtime local is refused: that runtime applies no Kubernetes objects', () => {
     const result = runCli(['render', '--runtime', 'local'], { cwd: work });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('error:');
+    expect(result.stderr).toBe('error: the local runtime applies no Kubernetes objects, so there is nothing to render\n  hint: use --runtime kind or --runtime context\n');
+    const fromEnvironment = runCli(['render'], { cwd: work, env: cleanEnv({ ECOM_RUNTIME: 'local' }) });
+    expect(fromEnvironment.status).toBe(2);
+    expect(fromEnvironment.stderr).toContain('hint: ECOM_RUNTIME=local is set in your environment');
+  });
+
+  it('ECOM_RUNTIME=context names the overlay like --runtime does', () => {
+    const result = runCli(['render', '--registry', 'registry.test:5000', '--json'], { cwd: work, env: cleanEnv({ ECOM_RUNTIME: 'context' }) });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('"registry.test:5000/ecom/catalog:');
   });
 });

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../../src/kube/types.js';
 import { OVERLAYS } from '../../../src/manifests/render.js';
 import { find, ofKind, podTemplate, readYaml, rendered, ROOT, SECRETS, selects, WORKLOAD_KINDS, type Container, type PodTemplate, type Selector } from './rendered.js';
 
@@ -160,9 +161,10 @@ describe.each(OVERLAYS)('security defaults of the %s overlay', (overlay) => {
     expect(problems).toEqual([]);
   });
 
-  it('every object carries the ecom label, and third-party images carry no registry host', async () => {
+  it('every object carries ecom\'s labels (down on a shared cluster deletes by them), and third-party images no registry host', async () => {
     const objects = await rendered(overlay);
     expect(objects.filter((o) => o.metadata.labels?.['app.kubernetes.io/part-of'] !== 'ecom').map((o) => o.metadata.name)).toEqual([]);
+    expect(objects.filter((o) => o.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE).map((o) => o.metadata.name)).toEqual([]);
     const images = objects.filter((o) => WORKLOAD_KINDS.includes(o.kind)).flatMap((o) => containers(podTemplate(o)).map((c) => c.image));
     const thirdParty = images.filter((image) => !/\/ecom\/[a-z]+:/.test(image));
     expect([...new Set(thirdParty)].sort()).toEqual(['elasticsearch:9.0.4', 'postgres:17-alpine', 'rabbitmq:4-management-alpine']);
