@@ -58,7 +58,7 @@ export function toKubeError(err: unknown, call: ApiCallContext): EcomError {
     );
   }
   const status = apiStatusCode(err);
-  const message = apiStatusMessage(err) ?? (err instanceof Error ? err.message.split('\n')[0] : String(err));
+  const message = apiStatusMessage(err) ?? plainMessage(err);
   if (status === 401 || status === 403) {
     return new EcomError(
       `the Kubernetes API refused to ${call.action} (${status}): ${message}`,
@@ -72,6 +72,12 @@ export function toKubeError(err: unknown, call: ApiCallContext): EcomError {
     ExitCode.failed,
     err instanceof Error ? err.stack : undefined,
   );
+}
+
+/** The generated API's errors read "HTTP-Code: 401\nMessage: Unauthorized\n...": keep the message. */
+function plainMessage(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return /^Message: (.*)$/m.exec(text)?.[1] ?? text.split('\n')[0] ?? text;
 }
 
 function parseJson(text: string): unknown {
