@@ -172,6 +172,11 @@ function parseService(value: string): ServiceName {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `ecom … | head` closes the pipe early: the reader's choice, not a failure, and never
+  // a stack trace. Further output is dropped; the command finishes as it would.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   try {
     await program.parseAsync(argv);
     return commandExitCode;

@@ -3,7 +3,9 @@
  * of what is wrong plus one line of what to do, never a stack trace.
  */
 import { describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from '../../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { ensureBuilt } from '../../helpers/build.js';
+import { cleanEnv, ROOT, runCli } from '../../helpers/cli.js';
 
 const HINT = '  hint: run `ecom --help` (or `ecom <command> --help`) for usage';
 
@@ -78,4 +80,17 @@ describe('output modes as a process', () => {
     expect(result.stdout).toContain('TOOL');
     expect(result.stdout + result.stderr).not.toContain('\u001b[');
   });
+});
+
+describe('output into a pipe closed early (ecom … | head)', () => {
+  it('prints no stack trace and keeps the exit code', async () => {
+    ensureBuilt();
+    const child = spawn(process.execPath, [`${ROOT}dist/cli/main.js`, 'doctor'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|at .*\.js:\d+/);
+    expect(code).toBe(0);
+  }, 30_000);
 });
