@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandLine, portHolder } from '../../src/runtime/local/proc.js';
+import { commandLine, portHolder } from '../../src/core/processes.js';
 import type { SystemStatus } from '../../src/runtime/types.js';
 import { ciEnv, describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, pidOf, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import type { BrokerKind, OwnedProcess } from './state.js';
 import { openLogForAppend } from './log-files.js';
-import { childPids, commandLine, stopEpmdOn } from './proc.js';
+import { commandLine } from '../../core/processes.js';
+import { childPids, stopEpmdOn } from './proc.js';
 import { LOCAL_BROKER_URL, amqpUrlFor, prepareRabbitNode, rabbitEnv, waitForAmqp, type RabbitNodePlan } from './rabbitmq.js';
 
 export interface BrokerChoice {

@@ -13,7 +13,7 @@ import { appendToLog } from './log-files.js';
 import { fallbackDataRoot, postgresDataDir, stateId, type StatePaths } from './paths.js';
 import { PROMETHEUS_BASE_PORT, RABBITMQ_MANAGEMENT_BASE_PORT, preferredOrFreePort, shiftedPort } from './ports.js';
 import { findPrometheus, prometheusArgs, prometheusConfig } from './prometheus.js';
-import { stopOwned } from './proc.js';
+import { stopOwned } from '../../core/processes.js';
 import { LOCAL_BROKER_URL, amqpAnswers, findRabbitmqServer } from './rabbitmq.js';
 import type { Secrets } from './secrets.js';
 import { redactUrl, type LocalState, type Plan } from './state.js';

@@ -7,7 +7,7 @@
 import { EcomError } from '../../core/errors.js';
 import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../../core/system.js';
 import { freePort } from './embedded-postgres.js';
-import { portHolder, portIsFree } from './proc.js';
+import { portHolder, portIsFree } from '../../core/processes.js';
 
 export const PROMETHEUS_BASE_PORT = 9090;
 export const RABBITMQ_MANAGEMENT_BASE_PORT = 15672;

@@ -13,7 +13,7 @@ import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-pro
 import { ensureLogsDir, openLogForAppend } from './log-files.js';
 import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
 import { assertServicePortsFree, servicePorts } from './ports.js';
-import { isOurs } from './proc.js';
+import { isOurs } from '../../core/processes.js';
 import { anythingAlive, endpointsOf } from './status.js';
 import { readState, removeState, writeJsonAtomic, type LocalState, type Plan } from './state.js';
 import { stopLeftovers } from './stop.js';

@@ -5,16 +5,13 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ServiceName } from '../../core/system.js';
+import type { OwnedProcess } from '../../core/processes.js';
 import type { ServiceState } from '../types.js';
 
 export const STATE_VERSION = 1;
 
 /** A process we started, with what its /proc cmdline (or environ) must contain to be ours. */
-export interface OwnedProcess {
-  pid: number;
-  /** Substrings (paths only our process carries) that must all be in its cmdline, or all in its environ. */
-  markers: string[];
-}
+export type { OwnedProcess };
 
 export type DependencyPhase = 'starting' | 'running' | 'failed' | 'stopped';
 

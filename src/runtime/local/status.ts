@@ -5,7 +5,7 @@
 import { SERVICE_NAMES, type Endpoints, type ServiceName } from '../../core/system.js';
 import type { DependencyStatus, ProcessDetail, ServiceStatus, SystemStatus } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
-import { isOurs } from './proc.js';
+import { isOurs } from '../../core/processes.js';
 import { recordedProcesses, type LocalState, type OwnedProcess } from './state.js';
 import { prometheusPortMoved } from './up-progress.js';
 

@@ -7,7 +7,8 @@ import { rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownResult, ProgressEvent } from '../types.js';
 import { fallbackDataRoot, type StatePaths } from './paths.js';
-import { isOurs, stopEpmdOn, stopOwned, waitGone } from './proc.js';
+import { isOurs, stopOwned, waitGone } from '../../core/processes.js';
+import { stopEpmdOn } from './proc.js';
 import { readState, recordedProcesses, removeState, type LocalState } from './state.js';
 
 /** The supervisor stops services (12 s grace) and then its dependencies (20 s grace). */

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EcomError } from '../../../src/core/errors.js';
 import { assertServicePortsFree, offsetOf, portTakenError, preferredOrFreePort, servicePorts, shiftedPort } from '../../../src/runtime/local/ports.js';
-import { listeningInodes, portHolder } from '../../../src/runtime/local/proc.js';
+import { listeningInodes, portHolder } from '../../../src/core/processes.js';
 
 const servers: Server[] = [];
 const listen = (port = 0) =>

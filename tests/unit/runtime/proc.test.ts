@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../../src/runtime/local/embedded-postgres.js';
 import { describe, expect, it } from 'vitest';
-import { isEpmdFor, isOurs, portHolder, stopEpmdOn, stopOwned, type ProcReader } from '../../../src/runtime/local/proc.js';
+import { isOurs, portHolder, stopOwned, type ProcReader } from '../../../src/core/processes.js';
+import { isEpmdFor, stopEpmdOn } from '../../../src/runtime/local/proc.js';
 
 const fakeProc = (pid: number, cmdline: string, environ = ''): ProcReader => ({
   read: (p, file) => {
