@@ -7,9 +7,9 @@ import * as k8s from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { apiStatusCode, toKubeError } from './api-errors.js';
 import { loadKubeconfig, type KubeTarget } from './kubeconfig.js';
+import { RawObjectApi } from './client-objects.js';
 import { forwardConnection, podLog } from './client-streams.js';
 import {
-  FIELD_MANAGER,
   type ApplyResult,
   type KubeClient,
   type KubeObject,
@@ -85,7 +85,7 @@ function typedCalls(kc: k8s.KubeConfig): Record<TypedKind, TypedCalls> {
 
 class ClientNodeKube implements KubeClient {
   readonly server: string;
-  private readonly objects: k8s.KubernetesObjectApi;
+  private readonly objects: RawObjectApi;
   private readonly typed: Record<TypedKind, TypedCalls>;
 
   constructor(
@@ -93,32 +93,23 @@ class ClientNodeKube implements KubeClient {
     readonly contextName: string,
   ) {
     this.server = kc.getCurrentCluster()?.server ?? '';
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    this.objects = RawObjectApi.create(kc);
     this.typed = typedCalls(kc);
   }
 
   async apply(object: KubeObject): Promise<ApplyResult> {
     const before = await this.get(refOf(object));
-    // The library fills in a missing namespace on the object it is given: hand it a copy.
-    const applied = await this.call(`apply ${describe(refOf(object))}`, () =>
-      this.objects.patch(structuredClone(object), undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
-    );
-    const after = applied as unknown as KubeObject;
+    const after = await this.call(`apply ${describe(refOf(object))}`, () => this.objects.serverSideApply(object));
     const outcome = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     return { object: after, outcome };
   }
 
   async get(ref: ObjectRef): Promise<KubeObject | undefined> {
-    const header = { apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
-    return this.orUndefinedWhenMissing(`read ${describe(ref)}`, async () => (await this.objects.read(header)) as unknown as KubeObject);
+    return this.orUndefinedWhenMissing(`read ${describe(ref)}`, () => this.objects.readRaw(ref));
   }
 
   async listObjects(apiVersion: string, kind: string, options: ListOptions = {}): Promise<KubeObject[]> {
-    const list = await this.call(`list ${kind}`, () =>
-      this.objects.list(apiVersion, kind, options.namespace, undefined, undefined, undefined, options.fieldSelector, options.labelSelector),
-    );
-    // List items carry no kind of their own: give them theirs, so they can be deleted or applied.
-    return list.items.map((item) => ({ ...(item as unknown as KubeObject), apiVersion, kind }));
+    return this.call(`list ${kind}`, () => this.objects.listRaw(apiVersion, kind, options));
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {

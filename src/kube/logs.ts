@@ -1,6 +1,6 @@
 /**
  * Logs of every pod of a workload, merged, each line tagged with its pod
- * (docs/architecture.md, "Logs"). The backlog (tail, since) is merged by the
+ * (docs/architecture.md, "Kubernetes layer"). The backlog (tail, since) is merged by the
  * kubelet's timestamps; when following, each pod's stream is re-opened across
  * container restarts and new pods are picked up from a watch, and the stream says
  * so with notices ("now following pod X (replaced Y)"), so logs never silently stop

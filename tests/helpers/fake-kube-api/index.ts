@@ -70,7 +70,8 @@ export class FakeKubeApi {
   async listen(namespaces: string[] = []): Promise<void> {
     this.cluster.start();
     const ns = findResource('', 'v1', 'namespaces')!;
-    for (const name of ['default', 'kube-system', ...namespaces]) {
+    // The namespaces every cluster starts with (kind adds local-path-storage).
+    for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease', ...namespaces]) {
       this.store.put(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } });
     }
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));

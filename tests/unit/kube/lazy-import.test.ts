@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const KUBE = new URL('../../../src/kube/', import.meta.url).pathname;
 /** The only files that may load the library; connect.ts reaches them by dynamic import. */
-const LOADERS = ['client-node.ts', 'client-streams.ts'];
+const LOADERS = ['client-node.ts', 'client-objects.ts', 'client-streams.ts'];
 
 function sources(): Array<{ file: string; text: string }> {
   return readdirSync(KUBE)
