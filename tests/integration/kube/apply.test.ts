@@ -82,3 +82,25 @@ describe('server-side apply through the real client', () => {
     expect(await kube.client.delete({ apiVersion: 'v1', kind: 'Service', name: 'catalog', namespace: NAMESPACE })).toBe(false);
   });
 });
+
+describe('watching typed kinds through the real client', () => {
+  it('a Deployment watch sees it created and its status written, as typed objects', async () => {
+    await applyObjects(kube.client, [namespaceObject()]);
+    const { resourceVersion } = await kube.client.list('deployments', { namespace: NAMESPACE });
+    const seen: Array<{ type: string; ready?: number; created?: unknown }> = [];
+    const ended: Array<Error | undefined> = [];
+    const watch = await kube.client.watch('deployments', { namespace: NAMESPACE, resourceVersion }, {
+      onEvent: (type, d) => seen.push({ type, ready: d.status?.readyReplicas, created: d.metadata?.creationTimestamp }),
+      onEnd: (error) => ended.push(error),
+    });
+    await applyObjects(kube.client, [deploymentObject('catalog')]);
+    const deadline = Date.now() + 5_000;
+    while (!seen.some((e) => e.ready === 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    watch.stop();
+
+    expect(seen[0]?.type).toBe('ADDED');
+    expect(seen.at(-1)).toMatchObject({ type: 'MODIFIED', ready: 1 });
+    expect(seen[0]?.created).toBeInstanceOf(Date);
+    expect(ended).toEqual([]);
+  });
+});
