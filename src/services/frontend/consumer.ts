@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { assertOrderTopology, connectBroker, type BrokerLink, type OrderQueues } from '../common/amqp.js';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
 import { insertConsumedOrder } from './consumed-orders.js';
+import { createConsumerMetrics, type ConsumerMetrics, type DeadLetterReason } from './consumer-metrics.js';
 import type { OrderFeed } from './feed.js';
 import { parseOrderMessage } from './order-message.js';
 
@@ -14,7 +15,7 @@ export interface OrderConsumerOptions {
   pool: Pool;
   feed: OrderFeed;
   logger: Logger;
-  /** Where `orders_consumed_total` is registered: the service app's registry. */
+  /** Where the consumer's series (consumer-metrics.ts) are registered: the service app's registry. */
   registry: Registry;
   prefetch?: number;
   /** First wait before requeueing after a database error; doubles while errors last. */
@@ -33,8 +34,7 @@ const MAX_RETRY_DELAY_MS = 5_000;
 
 interface ConsumerState {
   opts: OrderConsumerOptions;
-  outcomes: Counter<'outcome'>;
-  retries: Counter;
+  metrics: ConsumerMetrics;
   stopping: boolean;
   /** Consecutive database failures, for the back-off before a requeue. */
   failures: number;
@@ -51,24 +51,12 @@ interface ConsumerState {
 export async function startOrderConsumer(opts: OrderConsumerOptions): Promise<OrderConsumer> {
   const state: ConsumerState = {
     opts,
-    outcomes: new Counter({
-      name: 'orders_consumed_total',
-      help: 'Order messages handled by the frontend consumer, by outcome (consumed, duplicate, poison)',
-      labelNames: ['outcome'] as const,
-      registers: [opts.registry],
-    }),
-    retries: new Counter({
-      name: 'orders_consume_retries_total',
-      help: 'Order messages requeued because the database failed transiently',
-      registers: [opts.registry],
-    }),
+    metrics: createConsumerMetrics(opts.registry),
     stopping: false,
     failures: 0,
     wakeRetries: new AbortController(),
     inFlight: new Set(),
   };
-  // Zero-valued series from the start, so rate() over each outcome works before the first one.
-  for (const outcome of ['consumed', 'duplicate', 'poison']) state.outcomes.inc({ outcome }, 0);
   const broker = await connectBroker(opts.amqpUrl, opts.logger, (model) => attachConsumer(state, model));
   return {
     broker,
@@ -119,33 +107,33 @@ function track(state: ConsumerState, work: Promise<void>): void {
 
 async function handleDelivery(state: ConsumerState, channel: Channel, msg: ConsumeMessage): Promise<void> {
   const parsed = parseOrderMessage(msg.content, msg.properties);
-  if (!parsed.ok) return rejectPoison(state, channel, msg, parsed.reason);
+  if (!parsed.ok) return rejectPoison(state, channel, msg, 'invalid', parsed.reason);
   try {
     const stored = await insertConsumedOrder(state.opts.pool, parsed.messageId, parsed.order);
     state.failures = 0;
     settle(state, channel, msg, 'ack');
     if (stored) {
       state.opts.feed.publish(stored);
-      state.outcomes.inc({ outcome: 'consumed' });
+      state.metrics.consumed(parsed.order.createdAt);
     } else {
-      state.outcomes.inc({ outcome: 'duplicate' });
+      state.metrics.duplicate();
     }
   } catch (err) {
     if (isPermanentDataError(err)) {
-      return rejectPoison(state, channel, msg, `database rejected it: ${(err as Error).message}`);
+      return rejectPoison(state, channel, msg, 'rejected', `database rejected it: ${(err as Error).message}`);
     }
     await requeueLater(state, channel, msg, err as Error);
   }
 }
 
-function rejectPoison(state: ConsumerState, channel: Channel, msg: ConsumeMessage, reason: string): void {
+function rejectPoison(state: ConsumerState, channel: Channel, msg: ConsumeMessage, kind: DeadLetterReason, reason: string): void {
   state.opts.logger.warn(
     { messageId: msg.properties.messageId, reason, bytes: msg.content.length, deadLetterQueue: state.opts.queues.deadLetterQueue },
     'poison order message dead-lettered',
   );
   // requeue=false routes it through the queue's dead-letter exchange.
   settle(state, channel, msg, 'reject');
-  state.outcomes.inc({ outcome: 'poison' });
+  state.metrics.deadLettered(kind);
 }
 
 /**
@@ -157,7 +145,7 @@ async function requeueLater(state: ConsumerState, channel: Channel, msg: Consume
   const base = state.opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
   const delayMs = Math.min(base * 2 ** (state.failures - 1), MAX_RETRY_DELAY_MS);
   state.opts.logger.warn({ messageId: msg.properties.messageId, err: err.message, delayMs }, 'cannot store order; will requeue');
-  state.retries.inc();
+  state.metrics.retried();
   // Shutdown wakes the pause so the requeue happens before the channel closes.
   await sleep(delayMs, undefined, { signal: state.wakeRetries.signal }).catch(() => {});
   settle(state, channel, msg, 'requeue');

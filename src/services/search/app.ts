@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { createServiceApp, type ServiceApp } from '../common/app-factory.js';
 import { pingDatabase, type Pool } from '../common/db/pool.js';
@@ -8,6 +8,7 @@ import { HttpError, validate } from '../common/http-errors.js';
 import type { Logger } from '../common/logger.js';
 import { queryInt } from '../common/params.js';
 import { hasSearchableText, SearchUnavailableError, type SearchBackend } from './backend.js';
+import { createSearchMetrics } from './search-metrics.js';
 
 export interface SearchDeps {
   pool: Pool;
@@ -42,14 +43,7 @@ export function createSearchApp(deps: SearchDeps): ServiceApp {
     logger,
     checks,
     routes: (app: Express, registry: Registry) => {
-      const queries = new Counter({
-        name: 'search_queries_total',
-        help: 'Search queries answered, by backend and outcome (hit, miss, error)',
-        labelNames: ['backend', 'outcome'] as const,
-        registers: [registry],
-      });
-      // Zero-valued series from the start, so a rate() over them works before the first error.
-      for (const outcome of ['hit', 'miss', 'error']) queries.inc({ backend: backend.name, outcome }, 0);
+      const metrics = createSearchMetrics(registry, backend.name);
 
       app.get('/', (_req, res) => {
         res.json({ service: 'search', backend: backend.name, endpoints: ['GET /search?q=…&limit=…'] });
@@ -58,17 +52,19 @@ export function createSearchApp(deps: SearchDeps): ServiceApp {
       app.get('/search', async (req, res) => {
         const { q, limit } = validate(searchQuery, req.query, 'query');
         let items;
+        const started = performance.now();
+        const seconds = () => (performance.now() - started) / 1000;
         try {
           items = await backend.search(q, limit);
         } catch (err) {
-          queries.inc({ backend: backend.name, outcome: 'error' });
+          metrics.answered('error', seconds());
           if (!(err instanceof SearchUnavailableError)) throw err;
           logger.warn({ reqId: req.id, err: err.message }, 'search backend unavailable');
           throw new HttpError(503, 'search_unavailable', `search is unavailable: ${err.backend} did not answer`, [
             { field: err.backend, message: err.reason },
           ]);
         }
-        queries.inc({ backend: backend.name, outcome: items.length > 0 ? 'hit' : 'miss' });
+        metrics.answered(items.length > 0 ? 'hit' : 'miss', seconds());
         res.json({ query: q, items, count: items.length });
       });
     },

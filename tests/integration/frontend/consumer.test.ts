@@ -97,6 +97,10 @@ describe('frontend order consumer and live feed', () => {
       publishOrder(channel, queues.orders, marker);
       await stream.waitFor((e) => e.id === marker.orderId);
       expect(stream.events.filter((e) => e.id === order.orderId)).toHaveLength(1);
+      // The time from order to consumption is observed once per stored order, never for the duplicate.
+      const metrics = parseMetrics(await registry.metrics());
+      const delayed = findSamples(metrics, 'orders_consumption_delay_seconds', {}, 'orders_consumption_delay_seconds_count')[0]?.value;
+      expect(delayed).toBe(await outcome('consumed'));
     } finally {
       stream.close();
     }
@@ -104,6 +108,8 @@ describe('frontend order consumer and live feed', () => {
 
   it('dead-letters poison messages (bad JSON, wrong shape, no messageId) without redelivering them', async () => {
     const poisonBefore = await outcome('poison');
+    const deadLettered = async () => findSamples(parseMetrics(await registry.metrics()), 'orders_dead_lettered_total', { reason: 'invalid' })[0]?.value;
+    const deadLetteredBefore = await deadLettered();
     const badJsonId = `bad-json-${randomUUID()}`;
     const wrongShapeId = `wrong-shape-${randomUUID()}`;
     publishOrder(channel, queues.orders, {}, { messageId: badJsonId, raw: '{"orderId": ' });
@@ -129,6 +135,7 @@ describe('frontend order consumer and live feed', () => {
       expect(death).toMatchObject({ reason: 'rejected', queue: queues.orders });
     }
     expect(await outcome('poison')).toBe(poisonBefore + 3);
+    expect(await deadLettered()).toBe(deadLetteredBefore! + 3);
     // Nothing went back to the work queue, and nothing was stored.
     await new Promise((r) => setTimeout(r, 300));
     expect(await outcome('poison')).toBe(poisonBefore + 3);
