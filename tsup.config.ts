@@ -53,6 +53,8 @@ export default defineConfig({
     'cli/main': 'src/cli/main.ts',
     // The local runtime's detached supervisor: `ecom up` runs it with node.
     'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',
+    // The cluster runtimes' detached forwarder: startForwarder runs it with node.
+    'runtime/cluster/forwarder': 'src/runtime/cluster/forwarder-main.ts',
     'services/catalog/main': 'src/services/catalog/main.ts',
     'services/search/main': 'src/services/search/main.ts',
     'services/order/main': 'src/services/order/main.ts',
