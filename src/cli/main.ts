@@ -38,6 +38,11 @@ program
   .addOption(durationOption('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', '5m'))
   .option('--port-offset <n>', 'add n to every service port (5001-5004 by default; a running system keeps its own)', parsePortOffset)
   .option('--amqp-url <url>', 'use this RabbitMQ instead of starting one (also AMQP_URL)')
+  .option('--dry-run', 'kind, context: print every step (commands with their arguments, objects in order) and run nothing', false)
+  .addOption(new Option('--mesh <mode>', 'kind, context: sidecar (default; mTLS and the policies) or none (no Istio)').choices(['sidecar', 'ambient', 'none']))
+  .option('--context <name>', 'context: the kubeconfig context to deploy to (default: the current one; implies --runtime context)')
+  .option('--registry <registry>', 'context: where images are pushed and pulled from, e.g. registry.example.com/team (implies --runtime context)')
+  .option('--yes', 'context: change a cluster that is not local without asking', false)
   .option('--json', 'print the result as JSON on stdout', false)
   .action(async (opts) => {
     const { runUp } = await import('./commands/up.js');

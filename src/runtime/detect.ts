@@ -1,8 +1,7 @@
 /**
  * Which runtime a command drives (docs/architecture.md, "Choosing a runtime"), in this
  * order: --runtime/ECOM_RUNTIME; else the one `up` recorded in the state directory;
- * else kind when a Docker engine answers; else local. While this version has no kind
- * runtime, a Docker engine is noted and local is used.
+ * else kind when a Docker engine answers; else local.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -10,7 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { resolveStateDir } from '../core/state-dir.js';
 import { RUNTIME_NAMES, createRuntime, isRuntimeName, runtimeAvailable } from './registry.js';
-import type { Runtime, RuntimeName } from './types.js';
+import type { Runtime, RuntimeName, RuntimeSettings } from './types.js';
 
 const DOCKER_PING_TIMEOUT_MS = 500;
 /** Where `up` records its choice, inside the state directory. */
@@ -25,6 +24,8 @@ export interface DetectOptions {
   dockerAnswers?: () => Promise<boolean>;
   /** Local runtime only: the broker to use instead of starting one (--amqp-url). */
   amqpUrl?: string;
+  /** Settings only the cluster runtimes understand (`up --mesh/--context/--registry/--yes`). */
+  clusterSettings?: Pick<RuntimeSettings, 'clusterMesh' | 'contextName' | 'contextRegistry' | 'contextAssumeYes'>;
 }
 
 /** How the name was found, strongest first. */
@@ -66,7 +67,7 @@ export async function chooseRuntimeName(opts: DetectOptions): Promise<Omit<Runti
 export async function detectRuntime(opts: DetectOptions): Promise<RuntimeChoice> {
   const choice = await chooseRuntimeName(opts);
   const env = opts.env ?? process.env;
-  const runtime = await createRuntime(choice.name, { cwd: opts.cwd, stateDir: choice.stateDir, env, amqpUrl: opts.amqpUrl });
+  const runtime = await createRuntime(choice.name, { cwd: opts.cwd, stateDir: choice.stateDir, env, amqpUrl: opts.amqpUrl, ...opts.clusterSettings });
   return { ...choice, runtime };
 }
 

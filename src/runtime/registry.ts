@@ -14,8 +14,8 @@ type RuntimeLoader = (settings: RuntimeSettings) => Promise<Runtime>;
 
 /** undefined: a runtime this version does not have yet; choosing it is a RuntimeUnavailableError. */
 const RUNTIME_LOADERS: Record<RuntimeName, RuntimeLoader | undefined> = {
-  kind: undefined, // async (settings) => new (await import('./kind/runtime.js')).KindRuntime(settings),
-  context: undefined, // async (settings) => new (await import('./context/runtime.js')).ContextRuntime(settings),
+  kind: async (settings) => new (await import('./kind/runtime.js')).KindRuntime(settings),
+  context: async (settings) => new (await import('./context/runtime.js')).ContextRuntime(settings),
   local: async (settings) => new (await import('./local/runtime.js')).LocalRuntime(settings),
 };
 

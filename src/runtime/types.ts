@@ -23,7 +23,19 @@ export interface RuntimeSettings {
   env: NodeJS.ProcessEnv;
   /** local: the broker to use instead of starting one (--amqp-url; else AMQP_URL). */
   amqpUrl?: string;
+  /** kind, context: the service mesh `up` installs (--mesh; default sidecar). */
+  clusterMesh?: MeshMode;
+  /** context: the kubeconfig context to use (--context; default the current one). */
+  contextName?: string;
+  /** context: the registry images are pushed to and pulled from (--registry; required). */
+  contextRegistry?: string;
+  /** context: change a cluster that is not local without asking (--yes). */
+  contextAssumeYes?: boolean;
 }
+
+/** How Istio meshes the services (docs/architecture.md, "kind"). */
+export type MeshMode = 'sidecar' | 'ambient' | 'none';
+export const MESH_MODES: readonly MeshMode[] = ['sidecar', 'ambient', 'none'];
 
 /** Where a service is, in the same words whatever runs it. */
 export type ServiceState = 'running' | 'starting' | 'restarting' | 'stopped' | 'crashed';
@@ -47,10 +59,22 @@ export interface PodDetail {
   reason?: string;
 }
 
-/** kind, context: the service's pods. */
+/** A service's HorizontalPodAutoscaler (cluster). */
+export interface AutoscalerDetail {
+  minReplicas: number;
+  maxReplicas: number;
+  /** Replicas now, and the replicas the autoscaler wants (its target). */
+  currentReplicas: number;
+  desiredReplicas: number;
+  /** Current/target per metric as kubectl shows them: `cpu: 82%/70%` (`<unknown>` before metrics arrive). */
+  metrics: string;
+}
+
+/** kind, context: the service's pods, and its autoscaler when it has one. */
 export interface PodsDetail {
   kind: 'pods';
   pods: PodDetail[];
+  autoscaler?: AutoscalerDetail;
 }
 
 export type ServiceDetail = ProcessDetail | PodsDetail;
@@ -72,7 +96,8 @@ export interface ServiceStatus {
   detail: ServiceDetail;
 }
 
-export type DependencyState = 'running' | 'missing' | 'stopped' | 'external';
+/** starting: it exists but is not ready yet (a cluster workload below its desired replicas). */
+export type DependencyState = 'running' | 'starting' | 'missing' | 'stopped' | 'external';
 
 export interface DependencyStatus {
   /** postgres, broker and prometheus locally; a cluster runtime names its own (elasticsearch, grafana …). */
@@ -89,7 +114,25 @@ export interface SystemStatus {
   running: boolean;
   services: ServiceStatus[];
   dependencies: DependencyStatus[];
+  /** kind, context: the port-forwards that put the system on this machine. */
+  forwards?: PortForwardStatus[];
   endpoints?: Endpoints;
+}
+
+/** One port-forward of a cluster runtime: 127.0.0.1:<localPort> to a Service (docs/architecture.md, "Port-forwards"). */
+export interface PortForwardStatus {
+  /** What it is for: a service name, `prometheus`, `grafana`, `rabbitmq`. */
+  name: string;
+  localPort: number;
+  /** connecting: finding a Ready pod or waiting for its istio-proxy; backoff: waiting before the next try. */
+  state: 'connecting' | 'ready' | 'backoff' | 'stopped';
+  /** The pod connections go to (while ready) or last went to. */
+  pod?: string;
+  /** How often it became ready again after losing its pod or its stream. */
+  reconnects: number;
+  lastError?: string;
+  /** What a connecting forward waits for: `istio-proxy in pod frontend-…`. */
+  waitingFor?: string;
 }
 
 /** A progress event for the task list (TTY) or plain lines (CI). */
@@ -118,6 +161,8 @@ export interface UpResult {
   alreadyUp: boolean;
   endpoints: Endpoints;
   warnings: string[];
+  /** What the user should know beyond the endpoints (how to reach the gateway), printed as is. */
+  notes?: string[];
 }
 
 export interface LogOptions {
@@ -157,4 +202,37 @@ export interface Runtime {
   endpoints(): Promise<Endpoints | undefined>;
   /** Stops exactly what `up` started; with purge also deletes data. Safe to repeat. */
   down(options: DownOptions): Promise<DownResult>;
+  /** kind, context: what `up` would do, step by step, without doing anything (`ecom up --dry-run`). */
+  plan?(options: PlanOptions): Promise<UpPlan>;
+}
+
+export interface PlanOptions {
+  portOffset?: number;
+}
+
+/** One thing a planned step does, in the order it does it. */
+export type PlannedAction =
+  /** An external program with its exact arguments (and what goes to its stdin). */
+  | { kind: 'command'; argv: string[]; input?: string }
+  /** Objects applied by server-side apply, in order: `Deployment ecommerce/catalog`. */
+  | { kind: 'apply'; objects: string[] }
+  /** Work done through an API rather than a command (rollout waits, port-forwards), in words. */
+  | { kind: 'task'; lines: string[] };
+
+export interface PlannedStep {
+  id: string;
+  title: string;
+  /** Steps that must finish first; steps with nothing between them run concurrently. */
+  needs: string[];
+  /** How `up` finds the step already done, so that it skips it. */
+  check?: { describe: string; argv?: string[] };
+  actions: PlannedAction[];
+}
+
+/** `ecom up --dry-run`: the steps `up` runs, in order, from the same list `up` executes. */
+export interface UpPlan {
+  runtime: RuntimeName;
+  steps: PlannedStep[];
+  /** What the plan cannot know offline, or depends on. */
+  notes: string[];
 }

@@ -44,7 +44,13 @@ export interface ToolReport {
 
 export const MIN_NODE_VERSION = '20.19.0';
 const PROBE_TIMEOUT_MS = 5_000;
-const KIND_RUNTIME = 'the kind runtime (not yet implemented in this version)';
+const KIND_RUNTIME = 'the kind runtime';
+const CLUSTER_RUNTIMES = 'the kind and context runtimes';
+/** What each cluster runtime needs working (`up` checks the versions too: runtime/cluster/prerequisites.ts). */
+const RUNTIME_TOOLS: Partial<Record<RuntimeName, string[]>> = {
+  kind: ['docker', 'kind', 'kubectl', 'helm', 'istioctl'],
+  context: ['docker', 'helm', 'istioctl'],
+};
 const CHROMIUM_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 interface Probe {
@@ -76,11 +82,11 @@ const PROBES: Probe[] = [
             install: tools.installCommand('node'),
           },
   },
-  { name: 'docker', enables: `a Docker engine: ${KIND_RUNTIME}`, run: probeDocker },
+  { name: 'docker', enables: `a Docker engine: ${CLUSTER_RUNTIMES} (image builds)`, run: probeDocker },
   { name: 'kind', enables: KIND_RUNTIME, run: versionProbe('kind') },
-  { name: 'kubectl', enables: 'the kind and context runtimes (not yet implemented in this version)', run: versionProbe('kubectl') },
-  { name: 'helm', enables: KIND_RUNTIME, run: versionProbe('helm') },
-  { name: 'istioctl', enables: KIND_RUNTIME, run: versionProbe('istioctl') },
+  { name: 'kubectl', enables: KIND_RUNTIME, run: versionProbe('kubectl') },
+  { name: 'helm', enables: CLUSTER_RUNTIMES, run: versionProbe('helm') },
+  { name: 'istioctl', enables: CLUSTER_RUNTIMES, run: versionProbe('istioctl') },
   {
     name: 'rabbitmq-server',
     enables: 'local runtime runs its own broker (without it, orders wait in the outbox unless AMQP_URL names one)',
@@ -156,17 +162,19 @@ export async function runDoctor(options: DoctorOptions, deps: DoctorDeps = {}): 
   const reports = await diagnose({ ...deps, tools });
   const nodeOk = reports.find((r) => r.name === 'node')?.status === 'ok';
   const runtime = options.runtime && isRuntimeName(options.runtime) ? options.runtime : 'local';
-  // Only local exists in this version; a named runtime that does not cannot run, whatever is installed.
+  // A runtime this version does not have cannot run, whatever is installed.
   const unavailable = runtimeAvailable(runtime) ? undefined : runtime;
+  const missing = (RUNTIME_TOOLS[runtime] ?? []).filter((name) => reports.find((r) => r.name === name)?.status !== 'ok');
+  const ready = nodeOk && !unavailable && missing.length === 0;
   const paint = await output.paint();
-  output.result(renderHuman(reports, nodeOk, paint, unavailable), {
-    ok: nodeOk && !unavailable,
+  output.result(renderHuman(reports, nodeOk, paint, { runtime, unavailable, missing }), {
+    ok: ready,
     os: tools.os(),
-    runtime: { name: runtime, available: !unavailable, ready: nodeOk && !unavailable },
+    runtime: { name: runtime, available: !unavailable, ready, ...(missing.length > 0 ? { missing } : {}) },
     localRuntime: { ready: nodeOk },
     tools: reports,
   });
-  return nodeOk && !unavailable ? ExitCode.ok : ExitCode.prerequisite;
+  return ready ? ExitCode.ok : ExitCode.prerequisite;
 }
 
 export function statusLabel(r: ToolReport): string {
@@ -174,7 +182,14 @@ export function statusLabel(r: ToolReport): string {
   return r.status;
 }
 
-function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint, unavailable?: RuntimeName): string {
+interface Verdict {
+  runtime: RuntimeName;
+  unavailable?: RuntimeName;
+  /** Tools the runtime needs that are not working. */
+  missing: string[];
+}
+
+function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint, { runtime, unavailable, missing }: Verdict): string {
   const colour = (r: ToolReport) => {
     const label = statusLabel(r);
     if (r.status === 'ok') return paint.ok(label);
@@ -190,7 +205,11 @@ function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint, unava
     ? paint.fail(`Node.js is too old: ecom needs ${MIN_NODE_VERSION} or newer.`)
     : unavailable
       ? paint.fail(`The ${unavailable} runtime is not available in this version of ecom; the local runtime can run (\`ecom up --runtime local\`).`)
-      : paint.ok('The local runtime can run (`ecom up`).');
+      : missing.length > 0
+        ? paint.fail(`The ${runtime} runtime cannot run here: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not working (see above).`)
+        : runtime === 'local'
+          ? paint.ok('The local runtime can run (`ecom up`).')
+          : paint.ok(`The ${runtime} runtime can run (\`ecom up --runtime ${runtime}\`).`);
   return [
     table,
     ...(notes.length > 0 ? ['', 'Notes:', ...notes] : []),

@@ -2,6 +2,7 @@
 import { UsageError } from '../../core/errors.js';
 import { SERVICE_NAMES, type Endpoints } from '../../core/system.js';
 import { detectRuntime, readRecordedRuntime, recordRuntimeChoice, type RuntimeChoice } from '../../runtime/detect.js';
+import type { MeshMode, RuntimeName } from '../../runtime/types.js';
 import { createOutput, type Output } from '../output.js';
 
 export interface UpCommandOptions {
@@ -15,6 +16,16 @@ export interface UpCommandOptions {
   /** Local runtime only. */
   amqpUrl?: string;
   runtime?: string;
+  /** Print the plan of a cluster runtime and run nothing. */
+  dryRun?: boolean;
+  /** kind, context: sidecar (default), ambient or none. */
+  mesh?: MeshMode;
+  /** context: the kubeconfig context (implies --runtime context when no runtime is named). */
+  context?: string;
+  /** context: where images are pushed (implies --runtime context when no runtime is named). */
+  registry?: string;
+  /** context: change a cluster that is not local without asking. */
+  yes?: boolean;
 }
 
 export interface UpDeps {
@@ -25,11 +36,18 @@ export interface UpDeps {
 export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promise<number> {
   const started = performance.now();
   const out = deps.output ?? createOutput({ json: options.json ?? false });
-  const choice = deps.choice ?? (await detectRuntime({ cwd: options.cwd, name: options.runtime, amqpUrl: options.amqpUrl }));
-  if (options.amqpUrl && choice.name !== 'local') {
-    throw new UsageError(`--amqp-url applies to the local runtime only, not ${choice.name}`, 'drop --amqp-url, or add --runtime local');
-  }
+  const contextAsked = options.context !== undefined || options.registry !== undefined || options.yes === true;
+  const choice =
+    deps.choice ??
+    (await detectRuntime({
+      cwd: options.cwd,
+      name: options.runtime ?? (contextAsked ? 'context' : undefined),
+      amqpUrl: options.amqpUrl,
+      clusterSettings: { clusterMesh: options.mesh, contextName: options.context, contextRegistry: options.registry, contextAssumeYes: options.yes },
+    }));
+  checkRuntimeFlags(options, choice.name);
   out.info(`runtime: ${choice.name} (${choice.reason}); state in ${choice.stateDir}`);
+  if (options.dryRun) return printPlan(choice, options, out);
   const previous = readRecordedRuntime(choice.stateDir);
   if (previous && previous !== choice.name) {
     out.warn(`an earlier \`ecom up\` here used the ${previous} runtime; what it started may still run (\`ecom down --runtime ${previous}\` stops it)`);
@@ -41,6 +59,7 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
     .finally(() => out.endProgress());
   const elapsedMs = Math.round(performance.now() - started);
   for (const warning of result.warnings) out.warn(warning);
+  for (const note of result.notes ?? []) out.info(note);
   const headline = result.alreadyUp
     ? 'already up: every service is healthy, nothing changed'
     : `up in ${(elapsedMs / 1000).toFixed(1)} s: every service is healthy`;
@@ -52,7 +71,32 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
     elapsedMs,
     endpoints: result.endpoints,
     warnings: result.warnings,
+    notes: result.notes ?? [],
   });
+  return 0;
+}
+
+/** A flag that the chosen runtime does not understand is a usage error, not silently ignored. */
+function checkRuntimeFlags(options: UpCommandOptions, runtime: RuntimeName): void {
+  const misplaced = (flag: string, runtimes: string) =>
+    new UsageError(`${flag} applies to the ${runtimes} runtime${runtimes.includes(' ') ? 's' : ''} only, not ${runtime}`, `drop ${flag}, or add --runtime ${runtimes.split(' ')[0]}`);
+  if (options.amqpUrl && runtime !== 'local') throw misplaced('--amqp-url', 'local');
+  if (options.mesh && runtime === 'local') throw misplaced('--mesh', 'kind and context');
+  if (runtime !== 'context') {
+    for (const [flag, given] of [['--context', options.context], ['--registry', options.registry], ['--yes', options.yes]] as const) {
+      if (given !== undefined && given !== false) throw misplaced(flag, 'context');
+    }
+  }
+}
+
+/** `--dry-run`: the plan from the same step list `up` runs; nothing is run or recorded. */
+async function printPlan(choice: RuntimeChoice, options: UpCommandOptions, out: Output): Promise<number> {
+  if (!choice.runtime.plan) {
+    throw new UsageError(`--dry-run shows the plan of the kind and context runtimes; the ${choice.name} runtime has none`, 'add --runtime kind (or --runtime context)');
+  }
+  const plan = await choice.runtime.plan({ portOffset: options.portOffset });
+  const { formatPlan } = await import('../plan-output.js');
+  out.result(formatPlan(plan), { runtime: choice.name, reason: choice.reason, stateDir: choice.stateDir, dryRun: true, plan });
   return 0;
 }
 

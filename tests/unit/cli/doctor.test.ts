@@ -48,7 +48,7 @@ describe('ecom doctor', () => {
     const { code, stdout, calls } = await doctor([CLIENT_ONLY_DOCKER, KIND], { json: true });
     expect(code).toBe(0);
     const docker = reports(stdout).docker!;
-    expect(docker).toMatchObject({ status: 'client only', version: '28.2.2', enables: 'a Docker engine: the kind runtime (not yet implemented in this version)' });
+    expect(docker).toMatchObject({ status: 'client only', version: '28.2.2', enables: 'a Docker engine: the kind and context runtimes (image builds)' });
     expect(docker.detail).toBe('the engine is not answering: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
     expect(docker.install).toContain('sudo apt-get update && sudo apt-get install -y docker.io');
     expect(calls).toContainEqual({ tool: 'docker', args: ['info', '--format', '{{.ServerVersion}}'] });
@@ -57,7 +57,7 @@ describe('ecom doctor', () => {
   it('shows a client-only Docker as "missing (client only)" in the table', async () => {
     const { stdout } = await doctor([CLIENT_ONLY_DOCKER, KIND]);
     const dockerRow = stdout.split('\n').find((l) => l.startsWith('docker '));
-    expect(dockerRow).toMatch(/^docker\s+missing \(client only\)\s+28\.2\.2\s+a Docker engine: the kind runtime/);
+    expect(dockerRow).toMatch(/^docker\s+missing \(client only\)\s+28\.2\.2\s+a Docker engine: the kind and context runtimes/);
     expect(stdout).not.toContain('\u001b[');
   });
 
@@ -85,15 +85,27 @@ describe('ecom doctor', () => {
     expect(stdout.trimEnd().split('\n').at(-1)).toBe('The local runtime can run (`ecom up`).');
   });
 
-  it('with --runtime kind still reports every tool, then says that runtime is not available here and exits 3', async () => {
+  it('with --runtime kind reports every tool, then names what that runtime misses and exits 3', async () => {
     const { code, stdout } = await doctor([KIND], { runtime: 'kind' });
     expect(code).toBe(3);
     expect(stdout).toMatch(/^kind\s+ok\s+0\.29\.0/m);
-    expect(stdout.trimEnd().split('\n').at(-1)).toBe(
-      'The kind runtime is not available in this version of ecom; the local runtime can run (`ecom up --runtime local`).',
-    );
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('The kind runtime cannot run here: docker, kubectl, helm, istioctl are not working (see above).');
     const json = await doctor([KIND], { runtime: 'context', json: true });
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, runtime: { name: 'context', available: false, ready: false } });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, runtime: { name: 'context', available: true, ready: false, missing: ['docker', 'helm', 'istioctl'] } });
+  });
+
+  it('with --runtime kind and every tool working, says the kind runtime can run', async () => {
+    const engine: StandInSpec = {
+      name: 'docker',
+      answers: [{ args: '--version', stdout: 'Docker version 28.2.2, build e6534b4' }, { args: 'info*', stdout: '28.2.2' }],
+    };
+    const tool = (name: string, stdout: string): StandInSpec => ({ name, answers: [{ args: '*', stdout }] });
+    const { code, stdout } = await doctor(
+      [engine, KIND, tool('kubectl', 'Client Version: v1.33.1'), tool('helm', 'v3.18.3+g6838ebc'), tool('istioctl', 'client version: 1.26.2')],
+      { runtime: 'kind' },
+    );
+    expect(code).toBe(0);
+    expect(stdout.trimEnd().split('\n').at(-1)).toBe('The kind runtime can run (`ecom up --runtime kind`).');
   });
 
   it('exits 3 when Node.js is older than 20.19', async () => {

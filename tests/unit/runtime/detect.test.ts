@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EcomError, PrerequisiteError, UsageError } from '../../../src/core/errors.js';
+import { EcomError, UsageError } from '../../../src/core/errors.js';
 import {
   detectRuntime,
   dockerEngineAnswers,
@@ -12,7 +12,6 @@ import {
   readRecordedRuntime,
   recordRuntimeChoice,
 } from '../../../src/runtime/detect.js';
-import { RuntimeUnavailableError } from '../../../src/runtime/registry.js';
 
 let cwd: string;
 const stateDir = () => join(cwd, '.ecom');
@@ -39,10 +38,9 @@ describe('detectRuntime', () => {
     expect(choice.stateDir).toBe(stateDir());
   });
 
-  it('notes a Docker engine that answers and still uses local while kind is not available', async () => {
+  it('picks kind when a Docker engine answers, and says so', async () => {
     const choice = await detectRuntime({ cwd, env: {}, ...docker(true) });
-    expect(choice.name).toBe('local');
-    expect(choice.reason).toBe('a Docker engine answers, but the kind runtime is not available yet; using local');
+    expect([choice.name, choice.source, choice.reason, choice.runtime.name]).toEqual(['kind', 'detected', 'a Docker engine answers', 'kind']);
   });
 
   it('takes --runtime or ECOM_RUNTIME over everything else, without asking Docker', async () => {
@@ -89,17 +87,15 @@ describe('detectRuntime', () => {
     }
   });
 
-  it('makes kind and context a typed "not available" error (exit 3) whose hint names --runtime local, also when recorded', async () => {
-    for (const name of ['kind', 'context']) {
-      const err = await detectRuntime({ cwd, env: {}, name, ...docker(true) }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(RuntimeUnavailableError);
-      expect(err).toBeInstanceOf(PrerequisiteError);
-      expect((err as EcomError).exitCode).toBe(3);
-      expect((err as EcomError).message).toBe(`the ${name} runtime is not available in this version of ecom`);
-      expect((err as EcomError).hint).toContain('--runtime local');
+  it('loads kind and context when named, and the recorded one without asking Docker', async () => {
+    for (const name of ['kind', 'context'] as const) {
+      const choice = await detectRuntime({ cwd, env: {}, name, ...docker(false) });
+      expect([choice.name, choice.source, choice.runtime.name]).toEqual([name, 'explicit', name]);
     }
     record('kind');
-    await expect(detectRuntime({ cwd, env: {}, ...docker(false) })).rejects.toBeInstanceOf(RuntimeUnavailableError);
+    const asked = docker(false);
+    expect(await detectRuntime({ cwd, env: {}, dockerAnswers: asked.dockerAnswers })).toMatchObject({ name: 'kind', source: 'recorded' });
+    expect(asked.calls.count).toBe(0);
   });
 });
 

@@ -43,9 +43,9 @@ export async function resolve(specifier, context, next) {
 }
 
 describe('runtime registry', () => {
-  it('knows kind, context and local by name; only local is available in this version', () => {
+  it('knows kind, context and local by name, and has all three', () => {
     expect(RUNTIME_NAMES).toEqual(['kind', 'context', 'local']);
-    expect(RUNTIME_NAMES.map(runtimeAvailable)).toEqual([false, false, true]);
+    expect(RUNTIME_NAMES.map(runtimeAvailable)).toEqual([true, true, true]);
     expect(isRuntimeName('local')).toBe(true);
     expect(isRuntimeName('minikube')).toBe(false);
   });
@@ -64,5 +64,17 @@ if (runtime.name !== 'local') throw new Error('wrong runtime');`,
     expect(loaded).toContain('src/runtime/local/runtime.ts');
     expect(loaded.filter((f) => /^src\/(kube|manifests|images)\/|^src\/runtime\/(kind|context)\//.test(f))).toEqual([]);
     expect(loaded.filter((f) => f.includes('node_modules/@kubernetes/'))).toEqual([]);
+  });
+
+  it('creates kind without loading local, context or the Kubernetes client (it connects on first use)', () => {
+    const registry = pathToFileURL(join(ROOT, 'src/runtime/registry.ts')).href;
+    const loaded = filesLoadedBy(
+      `const { createRuntime } = await import(${JSON.stringify(registry)});
+const runtime = await createRuntime('kind', { cwd: '/tmp', stateDir: '/tmp/ecom-registry-test', env: {} });
+if (runtime.name !== 'kind') throw new Error('wrong runtime');`,
+    );
+    expect(loaded).toContain('src/runtime/kind/runtime.ts');
+    expect(loaded.filter((f) => /^src\/runtime\/(local|context)\//.test(f))).toEqual([]);
+    expect(loaded.filter((f) => f.includes('node_modules/@kubernetes/') || f === 'src/kube/client-node.ts')).toEqual([]);
   });
 });
