@@ -62,8 +62,9 @@ describe('ecom build --push', () => {
     expect(writesAfterPush.filter((line) => line.includes('/manifests/'))).toHaveLength(SERVICE_NAMES.length);
 
     const again = ecomBuild(host, ['--registry', registry, '--push']);
-    expect(again.images.map((i) => `${i.service} ${i.action} ${i.reason}`)).toEqual(SERVICE_NAMES.map((s) => `${s} skipped in the registry`));
+    // The registry's word first: nothing written by the second run.
     expect(await writesLogged()).toEqual(writesAfterPush);
+    expect(again.images.map((i) => `${i.service} ${i.action} ${i.reason}`)).toEqual(SERVICE_NAMES.map((s) => `${s} skipped in the registry`));
     const log = await docker(host, ['logs', registryContainer], { withStderr: true });
     for (const image of local.images) expect(log).toContain(`"HEAD /v2/${image.repository}/manifests/${image.tag} HTTP/1.1" 200`);
   }, BUILD_TIMEOUT_MS);
