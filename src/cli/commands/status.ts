@@ -1,7 +1,7 @@
 /** `ecom status`: services, dependencies and URLs, once or every 2 s with --watch. */
 import { systemClock } from '../../core/poll.js';
 import { detectRuntime } from '../../runtime/detect.js';
-import type { Runtime, ServiceDetail, SystemStatus } from '../../runtime/types.js';
+import type { PortForwardStatus, Runtime, ServiceDetail, SystemStatus } from '../../runtime/types.js';
 import { createOutput, type OutputMode } from '../output.js';
 import { NO_PAINT, type Paint } from '../../core/text.js';
 import { formatEndpoints } from './up.js';
@@ -88,10 +88,21 @@ export function describeDetail(detail: ServiceDetail): string {
     if (detail.uptimeSeconds !== undefined) parts.push(`up ${formatUptime(detail.uptimeSeconds)}`);
     return parts.join(', ') || '-';
   }
-  if (detail.pods.length === 0) return 'no pods';
-  return detail.pods
-    .map((p) => `${p.name} ${p.reason ?? p.phase}${p.ready ? '' : ' (not ready)'}${p.restarts > 0 ? `, ${p.restarts} restarts` : ''}`)
-    .join('; ');
+  const described = detail.pods.map((p) => `${p.name} ${p.reason ?? p.phase}${p.ready ? '' : ' (not ready)'}${p.restarts > 0 ? `, ${p.restarts} restarts` : ''}`);
+  const pods = described.length === 0 ? 'no pods' : described.join('; ');
+  const hpa = detail.autoscaler;
+  if (!hpa) return pods;
+  const metrics = hpa.metrics ? `; ${hpa.metrics}` : '';
+  return `${pods}; hpa current ${hpa.currentReplicas}, target ${hpa.desiredReplicas} (min ${hpa.minReplicas}, max ${hpa.maxReplicas}${metrics})`;
+}
+
+/** A forward's last column: where it goes while ready (and what it last lost), else what it waits for or why it backs off. */
+export function describeForward(forward: PortForwardStatus): string {
+  if (forward.state === 'ready') {
+    const lost = forward.reconnects > 0 && forward.lastError ? ` (last: ${forward.lastError})` : '';
+    return `pod ${forward.pod ?? '?'}${lost}`;
+  }
+  return forward.waitingFor ?? forward.lastError ?? '-';
 }
 
 function table(rows: string[][], paintCell: (row: number, col: number, text: string) => string): string {
@@ -105,8 +116,8 @@ export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT): str
   if (!status.running) return 'not running (start it with `ecom up`)';
   const tone = (text: string) => {
     const t = text.trim();
-    if (['running', 'ok', 'external'].includes(t)) return paint.ok(text);
-    if (['degraded', 'starting', 'restarting'].includes(t)) return paint.warn(text);
+    if (['running', 'ok', 'external', 'ready'].includes(t)) return paint.ok(text);
+    if (['degraded', 'starting', 'restarting', 'connecting', 'backoff'].includes(t)) return paint.warn(text);
     if (['stopped', 'crashed', 'unavailable', 'unreachable', 'missing'].includes(t)) return paint.fail(text);
     return text;
   };
@@ -117,6 +128,13 @@ export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT): str
   const deps = [['DEPENDENCY', 'STATE', 'DETAIL'], ...status.dependencies.map((d) => [d.name, d.state, d.detail])];
   const paintCell = (row: number, _col: number, text: string) => (row === 0 ? paint.bold(text) : tone(text));
   const parts = [`runtime: ${status.runtime}`, table(services, paintCell), '', table(deps, paintCell)];
+  if (status.forwards?.length) {
+    const forwards = [
+      ['FORWARD', 'LOCAL', 'STATE', 'RECONNECTS', 'DETAIL'],
+      ...status.forwards.map((f) => [f.name, `127.0.0.1:${f.localPort}`, f.state, String(f.reconnects), describeForward(f)]),
+    ];
+    parts.push('', table(forwards, paintCell));
+  }
   if (status.endpoints) parts.push('', 'URLs', formatEndpoints(status.endpoints));
   return parts.join('\n');
 }

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { OwnedProcess } from '../../core/processes.js';
+import type { PortForwardStatus } from '../types.js';
 
 /** One forward: 127.0.0.1:<localPort> to a port of a Service. */
 export interface ForwardSpec {
@@ -21,21 +22,9 @@ export interface ForwardSpec {
   localPort: number;
 }
 
-/** connecting: finding a Ready pod (or waiting for its istio-proxy); backoff: waiting before the next try. */
-export type ForwardPhase = 'connecting' | 'ready' | 'backoff' | 'stopped';
-
-export interface ForwardState {
-  name: string;
-  localPort: number;
-  state: ForwardPhase;
-  /** The pod connections go to (while ready) or last went to. */
-  pod?: string;
-  /** How often the forward became ready again after losing its pod or its stream. */
-  reconnects: number;
-  lastError?: string;
-  /** What a connecting forward waits for ("istio-proxy in pod frontend-…"). */
-  waitingFor?: string;
-}
+/** Each forward's state, as `ecom status` shows it (the contract's type). */
+export type ForwardState = PortForwardStatus;
+export type ForwardPhase = PortForwardStatus['state'];
 
 /** What the forwarder is told: where the cluster is and what to forward. */
 export interface ForwarderPlan {

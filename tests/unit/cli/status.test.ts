@@ -50,6 +50,34 @@ describe('ecom status table', () => {
     expect(describeDetail({ kind: 'pods', pods: [] })).toBe('no pods');
   });
 
+  it('adds a service autoscaler: current and target replicas, bounds and metrics', () => {
+    const autoscaler = { minReplicas: 2, maxReplicas: 5, currentReplicas: 2, desiredReplicas: 3, metrics: 'cpu: 82%/70%' };
+    expect(describeDetail({ kind: 'pods', pods: [{ name: 'catalog-7d9f-abcde', phase: 'Running', ready: true, restarts: 0 }], autoscaler })).toBe(
+      'catalog-7d9f-abcde Running; hpa current 2, target 3 (min 2, max 5; cpu: 82%/70%)',
+    );
+  });
+
+  it('prints a cluster runtime\'s forwards as a table: local address, state, reconnects, then the pod or why not', () => {
+    const status: SystemStatus = {
+      runtime: 'kind',
+      running: true,
+      services: [],
+      dependencies: [{ name: 'postgres', state: 'starting', detail: 'StatefulSet database/postgres: 0/1 ready (postgres-0 Unschedulable)' }],
+      forwards: [
+        { name: 'frontend', localPort: 5004, state: 'ready', pod: 'frontend-7d9f-b', reconnects: 1, lastError: 'pod frontend-7d9f-a was deleted' },
+        { name: 'grafana', localPort: 3000, state: 'connecting', reconnects: 0, waitingFor: 'istio-proxy in pod grafana-5c-x' },
+        { name: 'prometheus', localPort: 9090, state: 'backoff', reconnects: 0, lastError: 'service monitoring/prometheus does not exist' },
+      ],
+    };
+    expect(renderStatus(status).split('\n').slice(-5)).toEqual([
+      '',
+      '  FORWARD     LOCAL           STATE       RECONNECTS  DETAIL',
+      '  frontend    127.0.0.1:5004  ready       1           pod frontend-7d9f-b (last: pod frontend-7d9f-a was deleted)',
+      '  grafana     127.0.0.1:3000  connecting  0           istio-proxy in pod grafana-5c-x',
+      '  prometheus  127.0.0.1:9090  backoff     0           service monitoring/prometheus does not exist',
+    ]);
+  });
+
   it('says plainly when nothing runs', () => {
     expect(renderStatus({ runtime: 'local', running: false, services: [], dependencies: [] })).toBe('not running (start it with `ecom up`)');
   });
