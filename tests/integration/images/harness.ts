@@ -94,20 +94,29 @@ export async function runHardened(host: string, service: ServiceName, image: str
 /** Waits for 200 on /health; on timeout the error carries the container's last log lines. */
 export async function waitHealthy(host: string, container: RunningContainer): Promise<number> {
   const url = `http://127.0.0.1:${container.port}/health`;
+  const withLogs = async (message: string) => {
+    const logs = await docker(host, ['logs', '--tail', '30', container.name], { withStderr: true }).catch((e: Error) => e.message);
+    return new Error(`${message}\n--- docker logs ${container.name} ---\n${logs}`);
+  };
+  let outcome: number | 'exited';
   try {
-    return await eventually(
+    outcome = await eventually(
       async () => {
-        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-        return response.status === 200 ? response.status : undefined;
+        const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+        if (response?.status === 200) return 200;
+        // A container that exited will never answer: say so now, not after the timeout.
+        const running = (await docker(host, ['inspect', '--format', '{{.State.Running}}', container.name])).trim();
+        return running === 'false' ? 'exited' : undefined;
       },
       HEALTH_TIMEOUT_MS,
       `${container.service} container answering 200 on ${url}`,
       250,
     );
   } catch (err) {
-    const logs = await docker(host, ['logs', '--tail', '30', container.name], { withStderr: true }).catch((e: Error) => e.message);
-    throw new Error(`${(err as Error).message}\n--- docker logs ${container.name} ---\n${logs}`);
+    throw await withLogs((err as Error).message);
   }
+  if (outcome === 'exited') throw await withLogs(`the ${container.service} container exited before answering on ${url}`);
+  return outcome;
 }
 
 /** The uid the kernel says the container's main process runs as. */
