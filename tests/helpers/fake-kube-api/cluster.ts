@@ -33,7 +33,9 @@ export class FakeCluster {
   constructor(
     readonly store: ObjectStore,
     readonly backend: PodBackend,
-  ) {}
+  ) {
+    backend.attach?.(this);
+  }
 
   start(): void {
     this.unsubscribe = this.store.subscribe((change) => this.onChange(change));

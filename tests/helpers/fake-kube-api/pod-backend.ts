@@ -6,10 +6,13 @@
  * condition, log and ports through the PodHandle, stop it.
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { FakeCluster } from './cluster.js';
 import type { PodHandle, PodScenario } from './pod-runtime.js';
 import type { StoredObject } from './store.js';
 
 export interface PodBackend {
+  /** Once, when the cluster is made: a backend that reads objects (Secrets, Services) or other pods keeps it. */
+  attach?(cluster: FakeCluster): void;
   /** Before the pod is stored, as an admission webhook: may change its spec (inject a sidecar). */
   admit?(pod: StoredObject, workload: string | undefined): void;
   /** The pod was created: run it and report through `pod`. */
@@ -52,11 +55,11 @@ export class ManualPodBackend implements PodBackend {
     if (!spec.containers.some((c) => c.name === ISTIO_PROXY.name)) spec.containers.push(structuredClone(ISTIO_PROXY));
   }
 
-  started(pod: PodHandle): void {
+  started(pod: PodHandle, _object?: StoredObject): void | Promise<void> {
     const scenario = this.scenarioOf(pod.workload);
     if (pod.workload) this.nextPod.get(pod.workload)?.shift();
     pod.setScenario(scenario);
   }
 
-  stopped(): void {}
+  stopped(_pod?: PodHandle): void | Promise<void> {}
 }
