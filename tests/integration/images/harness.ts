@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { DEFAULT_PORTS, type ServiceName } from '../../../src/core/system.js';
+import type { ServiceName } from '../../../src/core/system.js';
 import type { ImageResult } from '../../../src/images/build.js';
-import { serviceEnv } from '../../../src/runtime/local/service-env.js';
 import { cleanEnv, ROOT, runCli } from '../../helpers/cli.js';
 import { docker } from '../../helpers/docker.js';
 import { eventually } from '../../helpers/services.js';
+import type { PodTemplate } from './pod-template.js';
 
 /** A cold build of all four images on a slow machine. */
 export const BUILD_TIMEOUT_MS = 15 * 60_000;
@@ -52,16 +52,29 @@ export interface Wiring {
 }
 
 /**
- * The environment each container gets. Until the rendered manifests land, the local
- * runtime's wiring (the same variables each service validates at start); the cluster's
- * addresses are replaced by the test's PostgreSQL, RabbitMQ and the other containers.
+ * The rendered manifest's environment, with what names the cluster replaced by this
+ * test's own: its PostgreSQL and RabbitMQ, the other containers on 127.0.0.1, a free
+ * port each (the host network is shared), loopback only, its own queue. Search runs on
+ * PostgreSQL: no Elasticsearch runs here (the cluster's setting is SEARCH_BACKEND=elasticsearch).
  */
-export function containerEnv(service: ServiceName, wiring: Wiring): Record<string, string> {
-  const env = serviceEnv(service, { ports: wiring.ports, databaseUrl: wiring.databaseUrl, amqpUrl: wiring.amqpUrl }, {});
-  if (env.ORDERS_QUEUE) env.ORDERS_QUEUE = wiring.ordersQueue;
-  // On the host network, listen on loopback only (the image's own default is 0.0.0.0, for a pod).
+export function containerEnv(template: PodTemplate, wiring: Wiring): Record<string, string> {
+  const env = { ...template.env };
+  const replace = (name: string, value: string) => {
+    if (name in env) env[name] = value;
+  };
+  env.PORT = String(wiring.ports[template.service]);
   env.HOST = '127.0.0.1';
-  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  replace('DATABASE_URL', wiring.databaseUrl);
+  replace('AMQP_URL', wiring.amqpUrl);
+  replace('ORDERS_QUEUE', wiring.ordersQueue);
+  replace('CATALOG_URL', `http://127.0.0.1:${wiring.ports.catalog}`);
+  replace('SEARCH_URL', `http://127.0.0.1:${wiring.ports.search}`);
+  replace('ORDER_URL', `http://127.0.0.1:${wiring.ports.order}`);
+  if (env.SEARCH_BACKEND) {
+    env.SEARCH_BACKEND = 'postgres';
+    delete env.ELASTICSEARCH_URL;
+  }
+  return env;
 }
 
 export interface RunningContainer {
@@ -71,24 +84,21 @@ export interface RunningContainer {
 }
 
 /**
- * Starts the image as a restricted pod runs it: its numeric non-root user, read-only
- * root filesystem, every capability dropped, no privilege gain, only /tmp writable.
+ * Starts the image as its rendered pod template runs it: the template's user, read-only
+ * root filesystem, dropped capabilities, no privilege gain, CPU and memory limits, and
+ * its emptyDir volumes as tmpfs mounts.
  */
-export async function runHardened(host: string, service: ServiceName, image: string, env: Record<string, string>): Promise<RunningContainer> {
-  const name = `ecom-test-${service}-${randomBytes(4).toString('hex')}`;
+export async function runAsPod(host: string, template: PodTemplate, image: string, env: Record<string, string>): Promise<RunningContainer> {
+  const name = `ecom-test-${template.service}-${randomBytes(4).toString('hex')}`;
   await docker(host, [
     'run', '--detach', '--name', name,
     '--network', 'host',
-    '--user', IMAGE_USER,
-    '--read-only',
-    '--cap-drop', 'ALL',
-    '--security-opt', 'no-new-privileges',
-    '--tmpfs', '/tmp:rw,noexec,nosuid,size=16m',
     '--label', 'ecom.test=images',
+    ...template.dockerFlags,
     ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
     image,
   ]);
-  return { name, service, port: Number(env.PORT ?? DEFAULT_PORTS[service]) };
+  return { name, service: template.service, port: Number(env.PORT) };
 }
 
 /** Waits for 200 on /health; on timeout the error carries the container's last log lines. */

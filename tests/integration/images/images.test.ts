@@ -1,7 +1,8 @@
 /**
  * The service images, built for real from the Dockerfile through `ecom build` on the
  * test engine (.ci/docker-engine.sh, base images from .ci/base-images.sh), then run
- * hardened against the test's PostgreSQL and RabbitMQ.
+ * as their rendered pod templates say (environment, user, read-only root filesystem,
+ * dropped capabilities, limits) against the test's PostgreSQL and RabbitMQ.
  */
 import { cpSync, mkdtempSync, rmSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,11 +23,12 @@ import {
   IMAGE_USER,
   processUid,
   removeContainers,
-  runHardened,
+  runAsPod,
   waitHealthy,
   type BuildDocument,
   type RunningContainer,
 } from './harness.js';
+import { renderedPodTemplates } from './pod-template.js';
 
 let host: string;
 let first: BuildDocument;
@@ -117,19 +119,26 @@ describe('service images', () => {
     expect(rebuilt.Id).not.toBe(details.order.Id);
   }, BUILD_TIMEOUT_MS);
 
-  it('run hardened with their environment and answer 200 on /health', async () => {
+  it('run as their rendered pod templates run them and answer 200 on /health', async () => {
+    const templates = await renderedPodTemplates(ROOT, await imageTags(ROOT), SERVICE_NAMES);
     database = await createTestDatabase();
     const ports = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (s) => [s, await freePort()] as const))) as Record<ServiceName, number>;
     const wiring = { ports, databaseUrl: database.url, amqpUrl: testAmqpUrl(), ordersQueue: queues.orders };
     for (const image of first.images) {
-      containers.push(await runHardened(host, image.service, image.reference, containerEnv(image.service, wiring)));
+      const template = templates[image.service];
+      // runAsNonRoot holds for this image: the user the pod names is the image's own, and not root.
+      expect(template.runAsNonRoot).toBe(true);
+      expect(template.user ?? details[image.service].Config.User).toBe(IMAGE_USER);
+      expect(template.dockerFlags).toEqual(expect.arrayContaining(['--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges']));
+      containers.push(await runAsPod(host, template, image.reference, containerEnv(template, wiring)));
     }
     const statuses = await Promise.all(containers.map((c) => waitHealthy(host, c)));
     expect(statuses).toEqual([200, 200, 200, 200]);
     for (const container of containers) {
       expect(await processUid(host, container), `${container.service} process uid`).toBe(10001);
-      const inspected = JSON.parse(await docker(host, ['inspect', container.name]))[0] as { HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] } };
+      const inspected = JSON.parse(await docker(host, ['inspect', container.name]))[0] as { HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[]; Memory: number } };
       expect(inspected.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'] });
+      expect(inspected.HostConfig.Memory, `${container.service} memory limit`).toBeGreaterThan(0);
     }
   }, 180_000);
 });
