@@ -209,8 +209,10 @@ export function stepError(step: { title: string }, err: unknown): EcomError {
   }
   if (err instanceof EcomError) {
     if (err.message.startsWith(`${step.title}:`)) return err;
-    const wrapped = new EcomError(`${step.title}: ${err.message}`, err.hint, err.exitCode, err.detail);
-    wrapped.name = err.name;
+    // The same kind of error (a PrerequisiteError stays one), its message led by the step.
+    const wrapped = Object.assign(Object.create(Object.getPrototypeOf(err) as object) as EcomError, err);
+    Object.defineProperty(wrapped, 'message', { value: `${step.title}: ${err.message}`, writable: true, configurable: true });
+    Object.defineProperty(wrapped, 'stack', { value: err.stack, writable: true, configurable: true });
     return wrapped;
   }
   return new EcomError(

@@ -5,7 +5,7 @@
  * class renders the system, builds the step list, runs it or describes it
  * (`up --dry-run`), records what `up` made, and answers status, logs and endpoints.
  */
-import { TimeoutError, UsageError } from '../../core/errors.js';
+import { EcomError, ExitCode, TimeoutError, UsageError } from '../../core/errors.js';
 import type { Endpoints } from '../../core/system.js';
 import { imageTags } from '../../images/tags.js';
 import type { KubeClient, KubeObject } from '../../kube/types.js';
@@ -167,9 +167,22 @@ export class ClusterRuntime implements Runtime {
     return (await renderSystem({ root: this.root, overlay: this.target.overlay, registry, tags: await imageTags(this.root), secrets, redact: false })) as KubeObject[];
   }
 
+  /** Nothing recorded, or a cluster that no longer answers (deleted by hand): nothing runs. */
   async status(): Promise<SystemStatus> {
-    // Wired to runtime/cluster/status.ts.
-    return { runtime: this.name, running: false, services: [], dependencies: [] };
+    const record = readClusterRecord(this.stateDir);
+    const nothing: SystemStatus = { runtime: this.name, running: false, services: [], dependencies: [] };
+    if (!record) return nothing;
+    const [{ connectKube }, { clusterStatus }] = await Promise.all([import('../../kube/connect.js'), import('./status.js')]);
+    let client: KubeClient;
+    try {
+      client = await connectKube(record);
+    } catch {
+      return nothing;
+    }
+    return clusterStatus(client, { runtime: this.name, endpoints: endpointsFor(record.portOffset), stateDir: this.stateDir }).catch((err: unknown) => {
+      if (err instanceof EcomError && err.exitCode === ExitCode.prerequisite) return nothing;
+      throw err;
+    });
   }
 
   // eslint-disable-next-line require-yield
