@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
+import { normalizeRegistry } from '../images/registry.js';
 import { imageRepository } from '../images/tags.js';
 import { buildKustomization, parseImage, podContainers, type ImageOverride } from './kustomize.js';
 import { objectId, sortForApply, type KubeObject } from './objects.js';
@@ -58,15 +59,7 @@ export function requireRegistry(registry: string | undefined): string {
       'pass --registry, e.g. --registry registry.example.com:5000/team',
     );
   }
-  const trimmed = registry.trim().replace(/\/+$/, '');
-  const valid = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-  if (!valid.test(trimmed)) {
-    throw new UsageError(
-      `"${registry}" is not a registry reference`,
-      'give a host with an optional port and path, in lower case and without a scheme, e.g. registry.example.com:5000/team',
-    );
-  }
-  return trimmed;
+  return normalizeRegistry(registry);
 }
 
 /** Every service's container must have come out with its tag: an overlay that misses one is a bug. */
