@@ -37,14 +37,18 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
   const started = performance.now();
   const out = deps.output ?? createOutput({ json: options.json ?? false });
   const contextAsked = options.context !== undefined || options.registry !== undefined || options.yes === true;
-  const choice =
-    deps.choice ??
-    (await detectRuntime({
+  const detect = (name: string | undefined) =>
+    detectRuntime({
       cwd: options.cwd,
-      name: options.runtime ?? (contextAsked ? 'context' : undefined),
+      name,
       amqpUrl: options.amqpUrl,
       clusterSettings: { clusterMesh: options.mesh, contextName: options.context, contextRegistry: options.registry, contextAssumeYes: options.yes },
-    }));
+    });
+  let choice = deps.choice ?? (await detect(options.runtime ?? (contextAsked ? 'context' : undefined)));
+  if (options.dryRun && choice.name === 'local' && choice.source === 'detected') {
+    // The plan needs no Docker: without one, show what kind would do rather than nothing.
+    choice = { ...(await detect('kind')), source: 'detected', reason: `${choice.reason}; --dry-run shows the kind runtime's plan` };
+  }
   checkRuntimeFlags(options, choice.name);
   out.info(`runtime: ${choice.name} (${choice.reason}); state in ${choice.stateDir}`);
   if (options.dryRun) return printPlan(choice, options, out);

@@ -34,6 +34,8 @@ export interface RuntimeTestContext {
 
 export interface RuntimeTestOptions {
   omit?: ClusterTool[];
+  /** Namespaces the cluster has before ecom comes (kube-public always). */
+  namespaces?: string[];
 }
 
 /** A port offset in [20000, 40000): all forwards (3000 … 15672) stay below 65536 and off the usual ports. */
@@ -62,7 +64,7 @@ export function useRuntimeFixture(options: RuntimeTestOptions = {}): RuntimeTest
     writeFileSync(ctx.hostsFile, '127.0.0.1 localhost\n');
     const osRelease = join(ctx.dir, 'os-release');
     writeFileSync(osRelease, 'ID=debian\nVERSION_ID="12"\n');
-    ctx.api = await startFakeKubeApi({ namespaces: ['kube-public'] });
+    ctx.api = await startFakeKubeApi({ namespaces: ['kube-public', ...(options.namespaces ?? [])] });
     ctx.health = await startHealthServer();
     for (const service of SERVICE_NAMES) {
       ctx.api.scenario('ecommerce', service, { ports: { [DEFAULT_PORTS[service]]: { host: '127.0.0.1', port: ctx.health.port } } });
