@@ -24,11 +24,11 @@ export const KIND_API_VERSIONS: Record<string, string> = {
   Deployment: 'apps/v1',
   HorizontalPodAutoscaler: 'autoscaling/v2',
   PodDisruptionBudget: 'policy/v1',
-  PeerAuthentication: 'security.istio.io/v1',
+  PeerAuthentication: 'security.istio.io/v1beta1',
   AuthorizationPolicy: 'security.istio.io/v1',
-  DestinationRule: 'networking.istio.io/v1',
-  Gateway: 'networking.istio.io/v1',
-  VirtualService: 'networking.istio.io/v1',
+  DestinationRule: 'networking.istio.io/v1beta1',
+  Gateway: 'networking.istio.io/v1beta1',
+  VirtualService: 'networking.istio.io/v1beta1',
 };
 
 const HELM_TIMEOUT_MS = 5 * 60_000;
