@@ -87,6 +87,8 @@ async function readWorkloadPods(client: KubeClient, options: WorkloadLogOptions)
 class WorkloadFollower {
   readonly events = new AsyncQueue<PodLogEvent>();
   private readonly followed = new Set<string>();
+  /** Pods whose stream ended before the watch said they were deleted (the stream often ends first). */
+  private readonly ended = new Set<string>();
   /** Pods gone while no new pod had taken their place yet, oldest first. */
   private readonly gone: string[] = [];
   /** New pods that replaced nothing yet (they came before the pod they replace went). */
@@ -141,7 +143,7 @@ class WorkloadFollower {
   }
 
   private podGone(pod: string): void {
-    if (!this.followed.has(pod) && !this.gone.includes(pod)) return;
+    if (!this.followed.has(pod) && !this.ended.delete(pod) && !this.gone.includes(pod)) return;
     const successor = this.arrived.shift();
     if (successor) this.notice(pod, `pod ${pod} is gone (replaced by ${successor})`);
     else {
@@ -154,7 +156,10 @@ class WorkloadFollower {
   follow(pod: V1Pod, lastKey: string | undefined, announce: { replaced?: string } | undefined): void {
     const podName = name(pod);
     this.followed.add(podName);
-    void this.followLoop(pod, lastKey, announce).finally(() => this.followed.delete(podName));
+    void this.followLoop(pod, lastKey, announce).finally(() => {
+      this.followed.delete(podName);
+      this.ended.add(podName);
+    });
   }
 
   private async followLoop(pod: V1Pod, lastKey: string | undefined, announce: { replaced?: string } | undefined): Promise<void> {
