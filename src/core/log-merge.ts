@@ -11,6 +11,8 @@ export interface LogLine {
   /** The raw line as the service wrote it (a JSON object per line for our services). */
   line: string;
   time?: Date;
+  /** The pod that wrote it, where a service runs as several (cluster runtimes); the CLI prefixes it. */
+  pod?: string;
 }
 
 /** The `time` of a pino line: ISO text or epoch milliseconds; undefined for other lines. */

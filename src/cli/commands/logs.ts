@@ -1,6 +1,7 @@
 /**
  * `ecom logs [service]`: the services' pino lines, readable and coloured on a TTY, raw
- * JSON otherwise (prefixed by service when merged). Ctrl-C ends a follow with exit 0.
+ * JSON otherwise (prefixed by service when merged, and by pod in a cluster). Ctrl-C
+ * ends a follow with exit 0.
  */
 import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
 import type { LogLine, Runtime } from '../../runtime/types.js';
@@ -100,7 +101,9 @@ async function lineFormatter(output: Output, merged: boolean): Promise<(line: Lo
     const paint = await output.paint();
     return (line) => prettyLine(line, paint);
   }
-  return (line) => (merged ? `${line.service.padEnd(SERVICE_WIDTH)} | ${line.line}` : line.line);
+  // A cluster runtime's line names its pod, as kubectl's --prefix does.
+  const text = (line: LogLine) => (line.pod ? `[${line.pod}] ${line.line}` : line.line);
+  return (line) => (merged ? `${line.service.padEnd(SERVICE_WIDTH)} | ${text(line)}` : text(line));
 }
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -111,7 +114,7 @@ const HIDDEN_KEYS = new Set(['time', 'level', 'msg', 'service', 'pid', 'hostname
 export function prettyLine(line: LogLine, paint: Paint): string {
   const service = paint.nth(SERVICE_NAMES.indexOf(line.service), line.service.padEnd(SERVICE_WIDTH));
   const record = parseRecord(line.line);
-  if (!record) return `${clock(line.time)} ${service} ${line.line}`;
+  if (!record) return `${clock(line.time)} ${service} ${line.pod ? `${paint.dim(line.pod)} ` : ''}${line.line}`;
   const time = clock(parseTime(record.time) ?? line.time);
   const level = levelName(record.level);
   const fields = Object.keys(record)
@@ -119,7 +122,8 @@ export function prettyLine(line: LogLine, paint: Paint): string {
     .sort((a, b) => Number(b === 'reqId') - Number(a === 'reqId'))
     .map((k) => `${k}=${formatValue(record[k])}`);
   const msg = typeof record.msg === 'string' ? record.msg : '';
-  const parts = [paint.dim(time), service, paintLevel(level, paint), msg, ...(fields.length ? [paint.dim(fields.join(' '))] : [])];
+  const pod = line.pod ? paint.dim(line.pod) : '';
+  const parts = [paint.dim(time), service, pod, paintLevel(level, paint), msg, ...(fields.length ? [paint.dim(fields.join(' '))] : [])];
   return parts.filter((p) => p !== '').join(' ');
 }
 

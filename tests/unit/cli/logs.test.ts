@@ -98,6 +98,19 @@ describe('ecom logs', () => {
     expect(out.text()).toBe(`${catalogLine}\n`);
   });
 
+  it('prefixes a cluster runtime\'s raw lines with their pod, after the service when merged', async () => {
+    const lines: LogLine[] = [
+      { service: 'catalog', line: catalogLine, pod: 'catalog-7d9f-x2k4p' },
+      { service: 'order', line: orderLine, pod: 'order-5b6c-abcde' },
+    ];
+    const merged = outputs(false);
+    await runLogs({ cwd: '.', follow: false }, { runtime: fakeRuntime(lines).runtime, output: merged.output });
+    expect(merged.out.text().split('\n').filter(Boolean)).toEqual([`catalog  | [catalog-7d9f-x2k4p] ${catalogLine}`, `order    | [order-5b6c-abcde] ${orderLine}`]);
+    const one = outputs(false);
+    await runLogs({ cwd: '.', follow: false, service: 'order' }, { runtime: fakeRuntime(lines).runtime, output: one.output });
+    expect(one.out.text().split('\n').filter(Boolean)).toEqual([`[order-5b6c-abcde] ${orderLine}`]);
+  });
+
   it('ends on interrupt even when the runtime ignores the signal', async () => {
     const { runtime } = fakeRuntime([], { follow: 'ignore-signal' });
     const stop = new AbortController();
@@ -118,6 +131,11 @@ describe('readable log lines', () => {
   it('keeps a line that is not JSON as it is, after the service', () => {
     const time = new Date(TIME);
     expect(prettyLine({ service: 'frontend', line: 'Error: boom', time }, NO_PAINT)).toBe(`${clock(TIME)} frontend Error: boom`);
+  });
+
+  it('names the pod after the service when a cluster runtime says which pod wrote the line', () => {
+    const line = JSON.stringify({ level: 30, time: TIME, msg: 'request done' });
+    expect(prettyLine({ service: 'catalog', line, pod: 'catalog-7d9f-x2k4p' }, NO_PAINT)).toBe(`${clock(TIME)} catalog  catalog-7d9f-x2k4p INFO  request done`);
   });
 
   it('quotes values with spaces and shows numeric pino levels by name', () => {
