@@ -67,7 +67,9 @@ export async function* workloadLogs(client: KubeClient, options: WorkloadLogOpti
     else follower.follow(pod, undefined, {});
   }
   await follower.watch(listed.resourceVersion);
-  options.signal?.addEventListener('abort', () => follower.stop(), { once: true });
+  // An abort while the watch was being opened has already fired: a listener added now would never run.
+  if (options.signal?.aborted) follower.stop();
+  else options.signal?.addEventListener('abort', () => follower.stop(), { once: true });
   try {
     yield* follower.events;
   } finally {

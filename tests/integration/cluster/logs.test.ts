@@ -90,6 +90,28 @@ describe('clusterLogs', () => {
     expect(seen.filter((l) => / (c1|o1)$/.test(l) || l === `catalog ${a} started`)).toEqual([]);
   });
 
+  it('an interrupt while the follow is being set up stops it: no watch is left open', async () => {
+    await catalogAndOrder();
+    const stop = new AbortController();
+    const watches: Array<{ stopped: boolean }> = [];
+    // The real client; the interrupt comes just as a pod watch has been opened.
+    const client = new Proxy(cluster.client, {
+      get: (target, key, receiver) =>
+        key === 'watch'
+          ? async (...args: Parameters<typeof target.watch>) => {
+              const handle = await target.watch(...args);
+              const watch = { stopped: false };
+              watches.push(watch);
+              stop.abort();
+              return { stop: () => ((watch.stopped = true), handle.stop()) };
+            }
+          : (Reflect.get(target, key, receiver) as unknown),
+    });
+    for await (const line of clusterLogs(client, { services: ['catalog', 'order'], follow: true, tail: 0, signal: stop.signal })) void line;
+
+    await eventually(() => (watches.length > 0 && watches.every((w) => w.stopped)) || undefined, 5_000, 'every watch to be stopped');
+  });
+
   it('a line written while the backlog is being read is shown once, by the backlog', async () => {
     const { a } = await catalogAndOrder();
     let written = false;
