@@ -30,6 +30,7 @@ import type {
 } from '../types.js';
 import { endpointsFor, readClusterRecord, systemForwards, writeClusterRecord, type ClusterRecord, type ClusterStepContext, type ForwarderControl } from './context.js';
 import { forwarderControl } from './forward-control.js';
+import { forwarderPid } from './forwarder.js';
 import { describeSteps, runSteps, type Step } from './plan.js';
 import type { SystemStepsInput } from './system-steps.js';
 
@@ -185,15 +186,18 @@ export class ClusterRuntime implements Runtime {
     });
   }
 
-  // eslint-disable-next-line require-yield
-  async *logs(_options: LogOptions): AsyncIterable<LogLine> {
-    // Wired to runtime/cluster/logs.ts.
-    return;
+  /** The services' pods' logs merged in time (runtime/cluster/logs.ts); none before an `up`. */
+  async *logs(options: LogOptions): AsyncIterable<LogLine> {
+    const record = readClusterRecord(this.stateDir);
+    if (!record) return;
+    const [{ connectKube }, { clusterLogs }] = await Promise.all([import('../../kube/connect.js'), import('./logs.js')]);
+    yield* clusterLogs(await connectKube(record), options);
   }
 
+  /** Where the forwards answer, while the forwarder holds them. */
   async endpoints(): Promise<Endpoints | undefined> {
     const record = readClusterRecord(this.stateDir);
-    return record ? endpointsFor(record.portOffset) : undefined;
+    return record && forwarderPid(this.stateDir) !== undefined ? endpointsFor(record.portOffset) : undefined;
   }
 
   async down(options: DownOptions): Promise<DownResult> {

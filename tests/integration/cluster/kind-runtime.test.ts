@@ -102,6 +102,7 @@ describe('kind runtime: up and down', () => {
     // What a user observes: every service answers through its forward, objects name the local registry.
     expect(result.alreadyUp).toBe(false);
     expect(result.endpoints.services.frontend).toBe(`http://127.0.0.1:${5004 + ctx.portOffset}`);
+    expect(await runtime.endpoints()).toEqual(result.endpoints);
     for (const s of SERVICE_NAMES) expect((await httpGet(`${result.endpoints.services[s]}/health`, 5_000)).status).toBe(200);
     expect(readForwardStates(ctx.stateDir).map((f) => f.name).sort()).toEqual(['catalog', 'frontend', 'grafana', 'order', 'prometheus', 'rabbitmq', 'search']);
     const catalog = ctx.api.store.list(findResource('apps', 'v1', 'deployments')!, 'ecommerce').find((d) => d.metadata.name === 'catalog') as { spec: { template: { spec: { containers: Array<{ image: string }> } } } } | undefined;
@@ -124,6 +125,7 @@ describe('kind runtime: up and down', () => {
     expect(down.stopped).toEqual(['port-forwards', 'kind cluster ecom']);
     expect(changingCalls(ctx.tools.lines())).toEqual([`kind delete cluster --name ecom --kubeconfig ${kubeconfig}`]);
     expect(ctx.tools.has('containers/ecom-registry')).toBe(true);
+    expect(await kindRuntime(ctx).endpoints()).toBeUndefined();
     const purge = await kindRuntime(ctx).down({ purge: true, progress: ctx.progress });
     expect(purge.stopped).toEqual(['registry container ecom-registry']);
     expect(ctx.tools.has('containers/ecom-registry')).toBe(false);
