@@ -127,6 +127,13 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => undefined);
+  // A bug must not leave forwards that look alive: say so in the log and exit, so status shows them stopped.
+  const crash = (err: unknown) => {
+    log('error', `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   try {
     forwards = await openForwards(specs, states, { kubeconfigPath, context });
   } catch (err) {
