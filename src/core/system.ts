@@ -18,4 +18,9 @@ export interface Endpoints {
   grafana?: string;
   /** RabbitMQ management UI, when known. */
   brokerManagement?: string;
+  /** The console the detached supervisor (or forwarder) serves, when it runs (docs/architecture.md, "Console"). */
+  console?: string;
 }
+
+/** The console's port before the offset: beside the services' 5001-5004. */
+export const CONSOLE_BASE_PORT = 5005;

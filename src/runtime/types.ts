@@ -94,6 +94,33 @@ export interface ServiceStatus {
   url: string;
   /** What only this runtime knows: the process (local) or the pods (cluster). */
   detail: ServiceDetail;
+  /** Request rate, p95 and 5xx ratio, added by src/observe/ for every runtime alike; absent when it did not answer. */
+  metrics?: ServiceMetrics;
+}
+
+/** A service's RED numbers (docs/architecture.md, "Live status"). */
+export interface ServiceMetrics {
+  /** prometheus: its recorded series; scrape: two /metrics scrapes of the service (its own /metrics requests not counted). */
+  source: 'prometheus' | 'scrape';
+  /** The window the numbers cover: the recorded series' window, or the time between the two scrapes. */
+  windowSeconds: number;
+  requestsPerSecond?: number;
+  /** Undefined while the window holds no request. */
+  p95Seconds?: number;
+  /** Share of requests answered 5xx; undefined while the window holds no request. */
+  errorRatio?: number;
+}
+
+/** An alert Prometheus reports as firing (GET /api/v1/alerts). */
+export interface FiringAlert {
+  name: string;
+  severity?: string;
+  service?: string;
+  /** The alert's summary annotation, as Prometheus expanded it. */
+  summary?: string;
+  /** When its condition first held (RFC 3339). */
+  activeAt?: string;
+  labels: Record<string, string>;
 }
 
 /** starting: it exists but is not ready yet (a cluster workload below its desired replicas). */
@@ -117,6 +144,8 @@ export interface SystemStatus {
   /** kind, context: the port-forwards that put the system on this machine. */
   forwards?: PortForwardStatus[];
   endpoints?: Endpoints;
+  /** Alerts firing in Prometheus; absent when no Prometheus answers (added by src/observe/). */
+  alerts?: FiringAlert[];
 }
 
 /** One port-forward of a cluster runtime: 127.0.0.1:<localPort> to a Service (docs/architecture.md, "Port-forwards"). */

@@ -1,7 +1,8 @@
 /** `ecom status`: services, dependencies and URLs, once or every 2 s with --watch. */
 import { systemClock } from '../../core/poll.js';
 import { detectRuntime } from '../../runtime/detect.js';
-import type { PortForwardStatus, Runtime, ServiceDetail, SystemStatus } from '../../runtime/types.js';
+import { StatusObserver } from '../../observe/observer.js';
+import type { FiringAlert, PortForwardStatus, Runtime, ServiceDetail, ServiceMetrics, SystemStatus } from '../../runtime/types.js';
 import { createOutput, type OutputMode } from '../output.js';
 import { NO_PAINT, type Paint } from '../../core/text.js';
 import { formatEndpoints } from './up.js';
@@ -20,8 +21,9 @@ export async function runStatus(options: StatusCommandOptions): Promise<number> 
   const out = createOutput({ json: options.json ?? false });
   const { runtime } = await detectRuntime({ cwd: options.cwd, name: options.runtime });
   const paint = await out.paint();
+  const observer = new StatusObserver();
   if (!options.watch) {
-    const status = await runtime.status();
+    const status = await observer.observe(await runtime.status());
     out.result(renderStatus(status, paint), status);
     return 0;
   }
@@ -30,7 +32,7 @@ export async function runStatus(options: StatusCommandOptions): Promise<number> 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await watchStatus(runtime, { mode: out.mode, paint, signal: stop.signal });
+    await watchStatus(runtime, { mode: out.mode, paint, signal: stop.signal, observer });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -45,17 +47,20 @@ export interface WatchOptions {
   signal: AbortSignal;
   intervalMs?: number;
   write?: (text: string) => void;
+  /** Adds metrics and alerts; kept across refreshes, so each needs one scrape and no wait. */
+  observer?: Pick<StatusObserver, 'observe'>;
 }
 
 /**
  * Redraws until the signal aborts: in place on a TTY, a new timestamped block
  * otherwise, and with --json one compact JSON document per line per refresh (NDJSON).
  */
-export async function watchStatus(runtime: Runtime, options: WatchOptions): Promise<void> {
-  const { mode, paint, signal } = options;
+export async function watchStatus(runtime: Pick<Runtime, 'status'>, options: WatchOptions): Promise<void> {
+  const { mode, paint, signal, observer } = options;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
   while (!signal.aborted) {
-    const status = await runtime.status();
+    const raw = await runtime.status();
+    const status = observer ? await observer.observe(raw) : raw;
     if (signal.aborted) break;
     write(watchFrame(status, mode, paint));
     // Returns early on abort, holding one listener that it removes either way.
@@ -112,7 +117,7 @@ function table(rows: string[][], paintCell: (row: number, col: number, text: str
     .join('\n');
 }
 
-export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT): string {
+export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT, now = new Date()): string {
   if (!status.running) return 'not running (start it with `ecom up`)';
   const tone = (text: string) => {
     const t = text.trim();
@@ -135,6 +140,66 @@ export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT): str
     ];
     parts.push('', table(forwards, paintCell));
   }
+  const traffic = renderTraffic(status, paint);
+  if (traffic) parts.push('', traffic);
+  if (status.services.some((s) => s.metrics) || status.alerts) parts.push('', renderAlerts(status.alerts, paint, now));
   if (status.endpoints) parts.push('', 'URLs', formatEndpoints(status.endpoints));
   return parts.join('\n');
+}
+
+/** `12.3`, `0.41`, `1520`: requests per second to about three significant digits. */
+export function formatRate(perSecond: number | undefined): string {
+  if (perSecond === undefined) return '-';
+  if (perSecond === 0) return '0';
+  if (perSecond < 10) return perSecond.toFixed(2);
+  if (perSecond < 100) return perSecond.toFixed(1);
+  return perSecond.toFixed(0);
+}
+
+/** `850us`, `4.2ms`, `120ms`, `1.35s`. */
+export function formatLatency(seconds: number | undefined): string {
+  if (seconds === undefined) return '-';
+  if (seconds < 0.001) return `${Math.round(seconds * 1_000_000)}us`;
+  if (seconds < 0.01) return `${(seconds * 1000).toFixed(1)}ms`;
+  if (seconds < 1) return `${Math.round(seconds * 1000)}ms`;
+  return `${seconds.toFixed(2)}s`;
+}
+
+/** `0.0%`, `12.5%`. */
+export const formatRatio = (ratio: number | undefined): string => (ratio === undefined ? '-' : `${(ratio * 100).toFixed(1)}%`);
+
+/** Where the numbers come from, in words. */
+export function describeMetricsSource(metrics: ServiceMetrics): string {
+  if (metrics.source === 'prometheus') return `from Prometheus's recorded series, over the last ${metrics.windowSeconds % 60 === 0 ? `${metrics.windowSeconds / 60}m` : formatUptime(metrics.windowSeconds)}`;
+  return `from two /metrics scrapes ${metrics.windowSeconds.toFixed(1)} s apart (no Prometheus; the scrapes themselves not counted)`;
+}
+
+/** A service's request rate, p95 and 5xx ratio; nothing when no service has numbers. */
+function renderTraffic(status: SystemStatus, paint: Paint): string | undefined {
+  const measured = status.services.find((s) => s.metrics)?.metrics;
+  if (!measured) return undefined;
+  const rows = [
+    ['TRAFFIC', 'REQ/S', 'P95', 'ERRORS'],
+    ...status.services.map((s) => [s.name, formatRate(s.metrics?.requestsPerSecond), formatLatency(s.metrics?.p95Seconds), formatRatio(s.metrics?.errorRatio)]),
+  ];
+  const failing = (row: number) => (status.services[row - 1]?.metrics?.errorRatio ?? 0) > 0;
+  const paintCell = (row: number, col: number, text: string) => (row === 0 ? paint.bold(text) : col === 3 && failing(row) ? paint.fail(text) : text);
+  return `${table(rows, paintCell)}\n  ${paint.dim(describeMetricsSource(measured))}`;
+}
+
+/** The firing alerts, or a line saying there are none, or that nobody can tell (no Prometheus). */
+export function renderAlerts(alerts: FiringAlert[] | undefined, paint: Paint = NO_PAINT, now = new Date()): string {
+  if (!alerts) return `alerts: ${paint.dim('unknown (no Prometheus answers)')}`;
+  if (alerts.length === 0) return `alerts: ${paint.ok('none firing')}`;
+  const since = (a: FiringAlert) => (a.activeAt ? formatUptime(Math.max(0, Math.round((now.getTime() - Date.parse(a.activeAt)) / 1000))) : '-');
+  const rows = [
+    ['ALERT', 'SEVERITY', 'SERVICE', 'FOR', 'SUMMARY'],
+    ...alerts.map((a) => [a.name, a.severity ?? '-', a.service ?? '-', since(a), a.summary ?? '-']),
+  ];
+  const paintCell = (row: number, col: number, text: string) => {
+    if (row === 0) return paint.bold(text);
+    if (col !== 1) return text;
+    return alerts[row - 1]!.severity === 'page' ? paint.fail(text) : paint.warn(text);
+  };
+  return table(rows, paintCell);
 }

@@ -78,6 +78,54 @@ describe('ecom status table', () => {
     ]);
   });
 
+  it('adds a traffic table (rate, p95, 5xx share; - where unknown) with its source, and the firing alerts', () => {
+    const status: SystemStatus = {
+      runtime: 'local',
+      running: true,
+      services: [
+        service({ metrics: { source: 'prometheus', windowSeconds: 300, requestsPerSecond: 12.345, p95Seconds: 0.0042, errorRatio: 0 } }),
+        service({ name: 'search', metrics: { source: 'prometheus', windowSeconds: 300, requestsPerSecond: 0 } }),
+        service({ name: 'order', health: 'unreachable' }),
+        service({ name: 'frontend', metrics: { source: 'prometheus', windowSeconds: 300, requestsPerSecond: 150.2, p95Seconds: 1.5, errorRatio: 0.125 } }),
+      ],
+      dependencies: [],
+      alerts: [
+        { name: 'EcomTargetDown', severity: 'page', service: 'order', summary: 'Prometheus cannot scrape order at 127.0.0.1:5003', activeAt: '2030-01-01T00:00:00Z', labels: {} },
+        { name: 'EcomOrdersDeadLettered', severity: 'ticket', labels: {} },
+      ],
+    };
+    const lines = renderStatus(status, undefined, new Date('2030-01-01T00:01:05Z')).split('\n');
+    expect(lines.slice(lines.indexOf('  TRAFFIC   REQ/S  P95    ERRORS'))).toEqual([
+      '  TRAFFIC   REQ/S  P95    ERRORS',
+      '  catalog   12.3   4.2ms  0.0%',
+      '  search    0      -      -',
+      '  order     -      -      -',
+      '  frontend  150    1.50s  12.5%',
+      "  from Prometheus's recorded series, over the last 5m",
+      '',
+      '  ALERT                   SEVERITY  SERVICE  FOR    SUMMARY',
+      '  EcomTargetDown          page      order    1m05s  Prometheus cannot scrape order at 127.0.0.1:5003',
+      '  EcomOrdersDeadLettered  ticket    -        -      -',
+    ]);
+  });
+
+  it('names two scrapes as the source without Prometheus, and says alerts are unknown or none', () => {
+    const status: SystemStatus = {
+      runtime: 'local',
+      running: true,
+      services: [service({ metrics: { source: 'scrape', windowSeconds: 1.004, requestsPerSecond: 0.5, p95Seconds: 0.0004, errorRatio: 0 } })],
+      dependencies: [],
+    };
+    expect(renderStatus(status).split('\n').slice(-5)).toEqual([
+      '  TRAFFIC  REQ/S  P95    ERRORS',
+      '  catalog  0.50   400us  0.0%',
+      '  from two /metrics scrapes 1.0 s apart (no Prometheus; the scrapes themselves not counted)',
+      '',
+      'alerts: unknown (no Prometheus answers)',
+    ]);
+    expect(renderStatus({ ...status, alerts: [] }).split('\n').at(-1)).toBe('alerts: none firing');
+  });
+
   it('says plainly when nothing runs', () => {
     expect(renderStatus({ runtime: 'local', running: false, services: [], dependencies: [] })).toBe('not running (start it with `ecom up`)');
   });
