@@ -86,6 +86,18 @@ describe('the forwarder process', () => {
     expect(await httpGet(two, '/x')).toBe('pod-a answered /x');
   });
 
+  it('a forwarder that cannot start says why in one line, and leaves nothing running', async () => {
+    const stateDir = join(cluster.dir, 'state');
+    const missing = join(cluster.dir, 'no-such-kubeconfig');
+    const error = await startForwarder({ stateDir, kubeconfigPath: missing, forwards: [catalogForward(await freePort())] }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(EcomError);
+    expect((error as EcomError).message).toBe(`the port-forwards did not start: no kubeconfig at ${missing}`);
+    expect(forwarderPid(stateDir)).toBeUndefined();
+    const log = readFileSync(join(stateDir, 'logs', 'forwarder.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(log.at(-1)).toMatchObject({ level: 'error', msg: `cannot start the forwards: no kubeconfig at ${missing}` });
+  });
+
   it('a local port something else holds is one line naming the port and its holder, and nothing keeps running', async () => {
     await deployCatalog(await podServer(cluster, 'pod-a'));
     const holder = createServer();
