@@ -45,6 +45,9 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
       clusterSettings: { clusterMesh: options.mesh, contextName: options.context, contextRegistry: options.registry, contextAssumeYes: options.yes },
     });
   let choice = deps.choice ?? (await detect(options.runtime ?? (contextAsked ? 'context' : undefined)));
+  if (!deps.choice && options.runtime === undefined && contextAsked && choice.source === 'explicit') {
+    choice = { ...choice, reason: '--context, --registry or --yes name the context runtime' };
+  }
   if (options.dryRun && choice.name === 'local' && choice.source === 'detected') {
     // The plan needs no Docker: without one, show what kind would do rather than nothing.
     choice = { ...(await detect('kind')), source: 'detected', reason: `${choice.reason}; --dry-run shows the kind runtime's plan` };

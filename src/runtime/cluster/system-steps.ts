@@ -74,7 +74,7 @@ export async function systemSteps(input: SystemStepsInput): Promise<ClusterStep[
     ...istio,
     applyStep('namespaces-secrets', 'namespaces and secrets', first, input.clusterReady),
     ...releaseSteps,
-    applyStep('objects', `${rest.length} objects`, rest, ['namespaces-secrets', 'images', ...istioIds, ...input.pullReady]),
+    applyStep('objects', `objects (${rest.length})`, rest, ['namespaces-secrets', 'images', ...istioIds, ...input.pullReady]),
     rolloutStep(workloads, ['objects', ...releaseSteps.map((s) => s.id)]),
     forwardStep(input.forwards),
     healthStep(input.endpoints),
