@@ -16,4 +16,9 @@ export default tseslint.config(
     files: ['src/services/frontend/public/**/*.js'],
     languageOptions: { globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', fetch: 'readonly', crypto: 'readonly', FormData: 'readonly', location: 'readonly' } },
   },
+  {
+    // The console page; uPlot is the global its static uPlot.js defines.
+    files: ['src/console/public/**/*.js'],
+    languageOptions: { globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', uPlot: 'readonly' } },
+  },
 );

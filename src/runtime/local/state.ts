@@ -63,6 +63,16 @@ export interface PrometheusState {
   error?: string;
 }
 
+/** The console the supervisor serves (docs/architecture.md, "Console"). */
+export interface ConsoleState {
+  /** 5005 + port offset; `port` differs when that one was taken. */
+  plannedPort: number;
+  port?: number;
+  url?: string;
+  /** Why it does not run (the system runs without it). */
+  error?: string;
+}
+
 export interface ServiceRecord {
   state: ServiceState;
   port: number;
@@ -85,6 +95,8 @@ export interface LocalState {
   postgres: PostgresState;
   broker: BrokerState;
   prometheus: PrometheusState;
+  /** Absent in state files written before the console existed. */
+  console?: ConsoleState;
   services: Record<ServiceName, ServiceRecord>;
   updatedAt: string;
 }

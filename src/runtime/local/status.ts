@@ -26,6 +26,7 @@ export function endpointsOf(state: LocalState): Endpoints {
   if (state.broker.kind === 'own' && state.broker.managementUrl && isOurs(state.broker.process)) {
     endpoints.brokerManagement = state.broker.managementUrl;
   }
+  if (state.console?.url && isOurs(state.supervisor)) endpoints.console = state.console.url;
   return endpoints;
 }
 

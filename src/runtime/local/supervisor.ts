@@ -7,12 +7,14 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
+import { startConsole, type RunningConsole } from '../../console/server.js';
+import { CONSOLE_BASE_PORT, SERVICE_NAMES, type ServiceName } from '../../core/system.js';
 import { Dependencies, type BrokerStart } from './dependencies.js';
 import { ensureLogsDir } from './log-files.js';
 import { builtFiles, statePaths, type BuiltFiles, type StatePaths } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { serviceEnv, serviceUrl } from './service-env.js';
+import { LocalRuntime } from './runtime.js';
 import { readPlan, writeState, type LocalState, type Plan } from './state.js';
 import { SupervisedProcess } from './supervised.js';
 
@@ -34,6 +36,7 @@ function initialState(paths: StatePaths, plan: Plan, files: BuiltFiles, now = ne
     postgres: { phase: 'starting', port: 0, dataDir: '' },
     broker: { kind: 'none', phase: 'starting', detail: 'choosing' },
     prometheus: { phase: 'starting' },
+    console: { plannedPort: CONSOLE_BASE_PORT + plan.portOffset },
     services: Object.fromEntries(
       SERVICE_NAMES.map((s) => [s, { state: 'starting', port: plan.ports[s], url: serviceUrl(plan.ports[s]), restarts: 0 }]),
     ) as LocalState['services'],
@@ -46,6 +49,7 @@ class Supervisor {
   private readonly state: LocalState;
   private readonly services = new Map<ServiceName, SupervisedProcess>();
   private readonly deps: Dependencies;
+  private console: RunningConsole | undefined;
   private stopping = false;
   private saveQueued = false;
 
@@ -63,6 +67,7 @@ class Supervisor {
     const dataDir = this.deps.preparePostgresDir(created);
     if (created) rmSync(join(this.paths.rabbitDir, 'mnesia'), { recursive: true, force: true });
     this.save();
+    void this.startConsole();
     const broker = this.deps.startBroker(secrets);
     const postgres = this.deps.startPostgres(dataDir, secrets);
     const prometheus = this.deps.startPrometheus();
@@ -108,6 +113,25 @@ class Supervisor {
     log(`started: ${names.join(', ')}`);
   }
 
+  /**
+   * The console on 5005 + offset (a free port when that is taken: the URL is in the
+   * state and `ecom open console` finds it). The system runs without it if it cannot listen.
+   */
+  private async startConsole(): Promise<void> {
+    const record = this.state.console!;
+    try {
+      const source = new LocalRuntime({ stateDir: this.paths.stateDir });
+      this.console = await startConsole({ source, port: record.plannedPort, anyPortIfTaken: true });
+      Object.assign(record, { port: this.console.port, url: this.console.url });
+      log(`console on ${this.console.url}`);
+    } catch (err) {
+      record.error = `the console could not start: ${(err as Error).message}`;
+      log(record.error);
+    }
+    if (this.stopping) await this.console?.close();
+    this.save();
+  }
+
   /** Stops services first (they hold connections), then Prometheus, broker and PostgreSQL together. */
   async shutdown(reason: string): Promise<void> {
     if (this.stopping) return;
@@ -116,7 +140,7 @@ class Supervisor {
     if (this.state.phase !== 'failed') this.state.phase = 'stopping';
     this.save();
     await Promise.all([...this.services.values()].map((s) => s.stop(SERVICE_GRACE_MS)));
-    await this.deps.stop();
+    await Promise.all([this.deps.stop(), this.console?.close()]);
     if (this.state.phase !== 'failed') this.state.phase = 'stopped';
     this.state.postgres.phase = 'stopped';
     this.save(true);
