@@ -97,7 +97,6 @@ describe('kind runtime: up and down', () => {
     expect(builds.every((a) => builds.every((b) => a === b || overlapped(a, b))), `the four builds did not run at the same time: ${spans}`).toBe(true);
     const releases = find(calls, 'helm upgrade ');
     expect(releases.every((a) => releases.every((b) => a === b || overlapped(a, b))), 'the helm releases did not run at the same time').toBe(true);
-    expect(overlapped(find(calls, 'istioctl install')[0]!, builds[0]!), 'Istio waited for the image builds').toBe(true);
 
     // What a user observes: every service answers through its forward, objects name the local registry.
     expect(result.alreadyUp).toBe(false);
