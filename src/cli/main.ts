@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EcomError, ExitCode, InternalError, UsageError } from '../core/errors.js';
-import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
+import { OPEN_TARGETS, SERVICE_NAMES, type OpenTarget, type ServiceName } from '../core/system.js';
 import { RUNTIME_NAMES } from '../runtime/registry.js';
 import { VERSION } from './version.js';
 
@@ -58,6 +58,16 @@ program
   .action(async (opts) => {
     const { runStatus } = await import('./commands/status.js');
     await exitWith(runStatus({ ...globals(), ...opts }));
+  });
+
+program
+  .command('open')
+  .description('print the URL of a part of the running system and open it in a browser (only print in CI or without one)')
+  .argument('[target]', `one of ${OPEN_TARGETS.join(', ')} (default: console)`, parseOpenTarget)
+  .addOption(runtimeOption())
+  .action(async (target: OpenTarget | undefined, opts) => {
+    const { runOpen } = await import('./commands/open.js');
+    await exitWith(runOpen({ ...globals(), ...opts, target }));
   });
 
 program
@@ -169,6 +179,11 @@ function parsePortOffset(value: string): number {
   const n = parseCount(value);
   if (n > 60_000) throw new InvalidArgumentError(`"${value}" would put ports above 65535`);
   return n;
+}
+
+function parseOpenTarget(value: string): OpenTarget {
+  if ((OPEN_TARGETS as readonly string[]).includes(value)) return value as OpenTarget;
+  throw new InvalidArgumentError(`unknown target "${value}"; valid targets: ${OPEN_TARGETS.join(', ')}`);
 }
 
 function parseService(value: string): ServiceName {

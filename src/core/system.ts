@@ -22,5 +22,9 @@ export interface Endpoints {
   console?: string;
 }
 
+/** What `ecom open` opens: the storefront and the running system's web UIs. */
+export const OPEN_TARGETS = ['shop', 'console', 'prometheus', 'grafana', 'rabbitmq'] as const;
+export type OpenTarget = (typeof OPEN_TARGETS)[number];
+
 /** The console's port before the offset: beside the services' 5001-5004. */
 export const CONSOLE_BASE_PORT = 5005;
