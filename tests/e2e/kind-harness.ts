@@ -8,11 +8,12 @@
  * changes. `close()` removes every container, network and server it started.
  */
 import { randomBytes } from 'node:crypto';
-import { docker, requireBaseImages, requireTestDocker } from '../helpers/docker.js';
+import { docker, dockerApi, requireBaseImages, requireTestDocker } from '../helpers/docker.js';
 import { DockerPodBackend, type DockerPodBackendOptions } from '../helpers/fake-kube-api/docker-pod-backend.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../helpers/fake-kube-api/index.js';
-import { freePort, PostgresPlayer, RabbitPlayer } from './kind-harness-infra.js';
 import { pollUntil } from '../../src/core/poll.js';
+import { freePort, PostgresPlayer, RabbitPlayer } from './kind-harness-infra.js';
+import { PrometheusPlayer } from './kind-harness-prometheus.js';
 
 /** What the harness changes in the rendered system, and why (the tests print it). */
 export const ENV_OVERRIDES: Record<string, Record<string, string>> = {
@@ -29,39 +30,90 @@ export interface KindHarness {
   backend: DockerPodBackend;
   postgres: PostgresPlayer;
   rabbit: RabbitPlayer;
+  prometheus: PrometheusPlayer;
   /** Writes a kubeconfig for the API server (context name as given). */
   writeKubeconfig(path: string, context?: string): string;
+  /**
+   * Ties the fake cluster to the kind cluster's node containers (the kind stand-in
+   * makes them): once they existed and are gone (`kind delete cluster`), the cluster
+   * goes too - its pods' containers, its servers, its API server. Resolves then.
+   */
+  followKindCluster(name: string): Promise<void>;
+  /** Deletes the fake cluster (idempotent); every step runs even when one fails. */
   close(): Promise<void>;
 }
+
+const NODE_POLL_MS = 1_000;
+/** Longer than any test runs. */
+const FOLLOW_LIMIT_MS = 6 * 3_600_000;
 
 export async function startKindHarness(registry: DockerPodBackendOptions['registry']): Promise<KindHarness> {
   const dockerHost = await requireTestDocker();
   await requireBaseImages(dockerHost);
   const postgres = new PostgresPlayer();
   const rabbit = new RabbitPlayer();
+  // Asked only once pods run, after the API server below exists.
+  const prometheus = new PrometheusPlayer(() => api.store);
   const backend = new DockerPodBackend({
     dockerHost,
     registry,
     envOverrides: ENV_OVERRIDES,
-    players: { 'StatefulSet/database/postgres': postgres.play, 'StatefulSet/messaging/rabbitmq': rabbit.play },
+    players: {
+      'StatefulSet/database/postgres': postgres.play,
+      'StatefulSet/messaging/rabbitmq': rabbit.play,
+      // The Helm release's Deployment, as the helm stand-in applies it.
+      'Deployment/monitoring/prometheus': prometheus.play,
+    },
   });
   const api = await startFakeKubeApi({ backend });
+  let deleted: Promise<void> | undefined;
+  const stopFollowing = new AbortController();
+  const close = () =>
+    (deleted ??= (async () => {
+      stopFollowing.abort();
+      const results = await Promise.allSettled([backend.close()]);
+      results.push(...(await Promise.allSettled([api.close(), postgres.stop(), rabbit.stop(), prometheus.stop()])));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    })());
+  const followKindCluster = async (name: string) => {
+    let seen = false;
+    const gone = pollUntil(
+      async () => {
+        const nodes = await kindNodes(dockerHost, name);
+        seen ||= nodes > 0;
+        return seen && nodes === 0 ? true : undefined;
+      },
+      { what: `kind cluster ${name} to be deleted`, timeoutMs: FOLLOW_LIMIT_MS, intervalMs: NODE_POLL_MS, signal: stopFollowing.signal },
+    );
+    try {
+      await gone;
+    } catch (err) {
+      // Closed by the test first: nothing more to follow.
+      if (stopFollowing.signal.aborted) return;
+      throw err;
+    }
+    await close();
+  };
   return {
     dockerHost,
     api,
     backend,
     postgres,
     rabbit,
+    prometheus,
     writeKubeconfig: (path, context) => api.writeKubeconfig(path, context ? { context } : {}),
-    close: async () => {
-      // Each step runs even when one before it fails: nothing of the run may stay behind.
-      const results = await Promise.allSettled([backend.close()]);
-      await api.close().catch(() => {});
-      results.push(...(await Promise.allSettled([postgres.stop(), rabbit.stop()])));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    },
+    followKindCluster,
+    close,
   };
+}
+
+/** How many node containers the kind cluster has (kind labels them with the cluster's name). */
+export async function kindNodes(dockerHost: string, cluster: string): Promise<number> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`io.x-k8s.kind.cluster=${cluster}`] }));
+  const answer = await dockerApi(dockerHost, 'GET', `/containers/json?all=true&filters=${filters}`);
+  if (answer.status !== 200) throw new Error(`listing kind nodes: ${answer.status} ${answer.body}`);
+  return (JSON.parse(answer.body) as unknown[]).length;
 }
 
 /** A registry container of the test's own (`registry:2`) on a free 127.0.0.1 port; its name and `127.0.0.1:<port>`. */

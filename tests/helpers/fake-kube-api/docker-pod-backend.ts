@@ -162,6 +162,8 @@ export class DockerPodBackend extends ManualPodBackend {
       await this.dockerWithEnv(args, env);
       const state = await inspectContainer(this.options.dockerHost, name);
       if (!state) throw new Error(`container ${name} vanished after docker run`);
+      // The container's address on the pod network is the pod's IP: reachable from this machine, as Prometheus scrapes it.
+      entry.handle.podIP ??= state.NetworkSettings.Networks[this.network]?.IPAddress;
       const ports = publishedPorts(state);
       for (const [containerPort, hostPort] of ports) entry.handle.setPort(containerPort, { host: '127.0.0.1', port: hostPort });
       const watched = new PodContainer(this.options.dockerHost, name, entry.handle, container, ports, spec.terminationGracePeriodSeconds ?? 30);

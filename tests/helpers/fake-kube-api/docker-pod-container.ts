@@ -22,7 +22,7 @@ const MAX_STOP_GRACE_S = 10;
 interface EngineState {
   State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string };
   RestartCount: number;
-  NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
+  NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; Networks: Record<string, { IPAddress: string }> };
 }
 
 export async function inspectContainer(host: string, name: string): Promise<EngineState | undefined> {
@@ -45,6 +45,8 @@ export function publishedPorts(state: EngineState): Map<number, number> {
 export class PodContainer {
   private timer: NodeJS.Timeout | undefined;
   private follower: ChildProcess | undefined;
+  /** The StartedAt of the run whose output is followed. */
+  private followedRun = '';
   private restartsSeen = 0;
   private nextProbeAt = 0;
   private probeSuccesses = 0;
@@ -82,7 +84,13 @@ export class PodContainer {
       this.restartsSeen++;
       this.pod.restartContainer(this.container.name);
       this.resetProbe();
-      if (state.State.Running) this.followLogs(state.State.StartedAt);
+    }
+    if (state.State.Running && state.State.StartedAt !== this.followedRun) this.followLogs(state.State.StartedAt);
+    // The engine publishes a restarted container on new host ports.
+    for (const [containerPort, hostPort] of publishedPorts(state)) {
+      if (this.ports.get(containerPort) === hostPort) continue;
+      this.ports.set(containerPort, hostPort);
+      this.pod.setPort(containerPort, { host: '127.0.0.1', port: hostPort });
     }
     if (!state.State.Running || state.State.Status === 'restarting') {
       this.report(state.RestartCount > 0
@@ -164,6 +172,7 @@ export class PodContainer {
   /** `docker logs --follow` from this run's start; each line into the pod's log for the container. */
   private followLogs(since: string): void {
     this.follower?.kill();
+    this.followedRun = since;
     const child = spawn(TEST_DOCKER_CLIENT, ['logs', '--follow', '--timestamps', '--since', since, this.name], {
       env: { ...process.env, DOCKER_HOST: this.host },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -96,6 +96,8 @@ export interface PodHandle {
   restartContainer(container: string, lines?: string[]): void;
   appendLog(container: string, lines: string[]): void;
   setPort(port: number, target: PortTarget | undefined): void;
+  /** The pod's address (a backend whose pods have real ones); status shows it. */
+  podIP?: string;
 }
 
 const STARTED_STATES = new Set(['ready', 'starting', 'unhealthy', 'crash-loop', 'completed', 'failed']);
@@ -107,6 +109,7 @@ export class PodRuntime implements PodHandle {
   readonly logs = new Map<string, LogInstance[]>();
   readonly ports = new Map<number, PortTarget>();
   unschedulable: string | undefined;
+  podIP: string | undefined;
   stopped = false;
   /** Open port-forward streams, closed when the pod goes. */
   readonly connections = new Set<{ close(): void }>();

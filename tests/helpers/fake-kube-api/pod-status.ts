@@ -68,7 +68,7 @@ export function podStatusOf(pod: PodView, runtime: PodRuntime): { status: IPodSt
         { type: 'PodScheduled', status: 'True', lastTransitionTime: at },
       ],
       hostIP: '172.18.0.3',
-      podIP: '10.244.1.7',
+      podIP: runtime.podIP ?? '10.244.1.7',
       startTime: at,
       containerStatuses,
       qosClass: 'Burstable',

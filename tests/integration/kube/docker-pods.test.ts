@@ -171,4 +171,41 @@ describe(`the rendered kind system with its pods as containers (${OVERRIDE_NOTE}
     expect(newContainer).not.toBe(oldContainer);
     expect((await inspectContainer(dockerHost, newContainer!))?.State.Running).toBe(true);
   });
+
+  it('Prometheus with the chart\'s scrape configuration, its targets discovered from the API server\'s pods, scrapes every service pod at its pod IP', async () => {
+    // What the helm stand-in applies for the release (tests/helpers/cluster-tools/tools.mjs).
+    const labels = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/managed-by': 'Helm' };
+    const release: KubeObject[] = [
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'prometheus', namespace: 'monitoring', labels },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'prometheus', image: 'prometheus:stand-in', ports: [{ containerPort: 9090 }] }] } } },
+      },
+    ];
+    await applyObjects(client, release);
+    const rollout = await waitForRollouts(client, release, { timeoutMs: 60_000 });
+    expect(rollout.outcome, JSON.stringify(rollout)).toBe('ready');
+    const podIPs = new Map<string, string>();
+    for (const service of SERVICE_NAMES) {
+      const [pod] = harness!.api.pods('ecommerce', service);
+      const found = (await client.get({ apiVersion: 'v1', kind: 'Pod', namespace: 'ecommerce', name: pod! })) as { status?: { podIP?: string } } | undefined;
+      podIPs.set(service, found!.status!.podIP!);
+    }
+    // The chart scrapes once a minute: the first scrape of a new target comes within one interval.
+    const targets = await pollUntil(
+      async () => {
+        const answer = (await (await fetch(`${harness!.prometheus.url}/api/v1/targets?state=active`)).json()) as {
+          data: { activeTargets: Array<{ labels: Record<string, string>; health: string; scrapeUrl: string }> };
+        };
+        const up = answer.data.activeTargets.filter((t) => t.labels.job === 'ecom-services' && t.health === 'up');
+        return SERVICE_NAMES.every((s) => up.some((t) => t.labels.service === s)) ? up : undefined;
+      },
+      { what: 'Prometheus to scrape every service', timeoutMs: 120_000, intervalMs: 1_000 },
+    );
+    for (const service of SERVICE_NAMES) {
+      const target = targets.find((t) => t.labels.service === service)!;
+      expect(target.scrapeUrl).toBe(`http://${podIPs.get(service)}:${DEFAULT_PORTS[service]}/metrics`);
+    }
+  }, 180_000);
 });
