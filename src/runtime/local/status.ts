@@ -14,9 +14,17 @@ const LOCAL_INSTANCES = 1;
 
 export const NOT_RUNNING: SystemStatus = { runtime: 'local', running: false, services: [], dependencies: [] };
 
+/**
+ * The recorded supervisor runs. isOurs never says so of the asking process itself, and
+ * the console asks from inside the supervisor.
+ */
+export function supervisorAlive(state: LocalState): boolean {
+  return state.supervisor.pid === process.pid || isOurs(state.supervisor);
+}
+
 /** True when the supervisor or anything it started is still alive. */
 export function anythingAlive(state: LocalState): boolean {
-  return isOurs(state.supervisor) || recordedProcesses(state).some((p) => isOurs(p.proc));
+  return supervisorAlive(state) || recordedProcesses(state).some((p) => isOurs(p.proc));
 }
 
 export function endpointsOf(state: LocalState): Endpoints {
@@ -26,7 +34,7 @@ export function endpointsOf(state: LocalState): Endpoints {
   if (state.broker.kind === 'own' && state.broker.managementUrl && isOurs(state.broker.process)) {
     endpoints.brokerManagement = state.broker.managementUrl;
   }
-  if (state.console?.url && isOurs(state.supervisor)) endpoints.console = state.console.url;
+  if (state.console?.url && supervisorAlive(state)) endpoints.console = state.console.url;
   return endpoints;
 }
 
@@ -61,7 +69,7 @@ export function serviceStatus(
   if (alive && record.startedAt) detail.uptimeSeconds = Math.max(0, Math.round((now - Date.parse(record.startedAt)) / 1000));
   return {
     name,
-    state: alive ? record.state : record.state === 'restarting' && ours(state.supervisor) ? 'restarting' : 'stopped',
+    state: alive ? record.state : record.state === 'restarting' && (state.supervisor.pid === process.pid || ours(state.supervisor)) ? 'restarting' : 'stopped',
     // Ready as a Kubernetes readiness probe on /health would say: a 200 (ok or degraded).
     ready: alive && (probe.health === 'ok' || probe.health === 'degraded') ? 1 : 0,
     desired: LOCAL_INSTANCES,
