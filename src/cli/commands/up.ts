@@ -112,6 +112,7 @@ export function formatEndpoints(endpoints: Endpoints): string {
   for (const s of SERVICE_NAMES) rows.push([s, endpoints.services[s]]);
   if (endpoints.prometheus) rows.push(['prometheus', endpoints.prometheus]);
   if (endpoints.brokerManagement) rows.push(['rabbitmq', `${endpoints.brokerManagement} (management)`]);
+  if (endpoints.console) rows.push(['console', `${endpoints.console} (ecom open console)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }

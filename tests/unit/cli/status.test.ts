@@ -126,6 +126,12 @@ describe('ecom status table', () => {
     expect(renderStatus({ ...status, alerts: [] }).split('\n').at(-1)).toBe('alerts: none firing');
   });
 
+  it('lists the console among the URLs when it runs', () => {
+    const services = { catalog: 'http://127.0.0.1:5001', search: 'http://127.0.0.1:5002', order: 'http://127.0.0.1:5003', frontend: 'http://127.0.0.1:5004' };
+    const status: SystemStatus = { runtime: 'local', running: true, services: [], dependencies: [], endpoints: { services, console: 'http://127.0.0.1:5005' } };
+    expect(renderStatus(status).split('\n').slice(-2)).toEqual(['  frontend    http://127.0.0.1:5004', '  console     http://127.0.0.1:5005 (ecom open console)']);
+  });
+
   it('says plainly when nothing runs', () => {
     expect(renderStatus({ runtime: 'local', running: false, services: [], dependencies: [] })).toBe('not running (start it with `ecom up`)');
   });
