@@ -7,8 +7,10 @@
  * (stdout is logs/forwarder.log), and on SIGTERM closes everything and exits 0
  * (docs/architecture.md, "Port-forwards").
  */
+import { CONSOLE_BASE_PORT } from '../../core/system.js';
 import { connectKube } from '../../kube/connect.js';
 import { ServiceForward, type ForwardStatus } from '../../kube/port-forward.js';
+import { readClusterRecord } from './context.js';
 import { readForwarderRecord, writeStatesFile, type ForwardSpec, type ForwardState, type ForwardStatesFile } from './forwarder-files.js';
 
 type Level = 'info' | 'warn' | 'error';
@@ -101,6 +103,19 @@ class ForwardStartError extends Error {
   }
 }
 
+/** The console on 5005 + the recorded offset, beside the forwards (docs/architecture.md, "Console"); the forwards run without it. */
+async function serveConsole(stateDir: string): Promise<void> {
+  const record = readClusterRecord(stateDir);
+  if (!record) return;
+  try {
+    const { startRuntimeConsole } = await import('../../console/host.js');
+    const running = await startRuntimeConsole({ runtime: record.runtime, stateDir, port: CONSOLE_BASE_PORT + record.portOffset });
+    log('info', `console on ${running.url}`);
+  } catch (err) {
+    log('warn', `the console could not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const at = argv.indexOf('--state-dir');
   const stateDir = at >= 0 ? argv[at + 1] : undefined;
@@ -145,6 +160,7 @@ async function main(argv: string[]): Promise<void> {
   }
   states.listening();
   log('info', 'every forward listens');
+  await serveConsole(stateDir);
 }
 
 await main(process.argv.slice(2));
