@@ -160,9 +160,13 @@ function renderLinks(endpoints) {
   $('links').replaceChildren(...links);
 }
 
+/** The last status read, so the charts know whether there is a Prometheus to ask. */
+let lastStatus;
+
 async function refreshStatus() {
   try {
     const status = await getJson('/api/status');
+    lastStatus = status;
     showProblem('problem', status.running ? '' : 'The system is not running (start it with ecom up).');
     $('runtime').textContent = `runtime ${status.runtime}`;
     renderServices(status.services);
@@ -198,7 +202,7 @@ function drawChart(entry, data) {
     entry.uplot?.destroy();
     entry.uplot = undefined;
     entry.names = '';
-    entry.plot.replaceChildren(el('div', { className: 'empty', text: 'no data yet' }));
+    entry.plot.replaceChildren(el('div', { className: 'empty', text: lastStatus && lastStatus.endpoints && lastStatus.endpoints.prometheus ? 'no data yet' : 'no Prometheus' }));
     return;
   }
   const aligned = [data.xs, ...data.series.map((s) => s.values)];
@@ -222,6 +226,12 @@ function drawChart(entry, data) {
 }
 
 async function refreshCharts() {
+  if (lastStatus && lastStatus.running && !(lastStatus.endpoints && lastStatus.endpoints.prometheus)) {
+    showProblem('charts-problem', 'Prometheus is not running here, so there is nothing to chart (install it and run ecom up again).');
+    for (const entry of charts.values()) drawChart(entry, { xs: [], series: [] });
+    setTimeout(refreshCharts, CHART_REFRESH_MS);
+    return;
+  }
   let problem = '';
   await Promise.all(
     [...charts.values()].map(async (entry) => {
@@ -286,6 +296,6 @@ function startLogs() {
   });
 }
 
-refreshStatus();
-startCharts();
+// The charts wait for the first status: it says whether there is a Prometheus to ask.
+refreshStatus().finally(startCharts);
 startLogs();
