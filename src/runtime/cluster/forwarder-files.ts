@@ -51,10 +51,11 @@ export interface ForwardStatesFile {
   forwards: ForwardState[];
 }
 
-export function forwarderFiles(stateDir: string): { record: string; states: string; log: string } {
+export function forwarderFiles(stateDir: string): { record: string; states: string; console: string; log: string } {
   return {
     record: join(stateDir, 'forwarder.json'),
     states: join(stateDir, 'forwards.json'),
+    console: join(stateDir, 'console.json'),
     log: join(stateDir, 'logs', 'forwarder.log'),
   };
 }
@@ -81,6 +82,16 @@ export function removeForwarderFiles(stateDir: string): void {
   const files = forwarderFiles(stateDir);
   rmSync(files.record, { force: true });
   rmSync(files.states, { force: true });
+  rmSync(files.console, { force: true });
+}
+
+/** console.json: the console's URL, written by the forwarder once the console listens (it may not: then there is none). */
+export function readConsoleUrl(stateDir: string): string | undefined {
+  return readJson<{ url?: string }>(forwarderFiles(stateDir).console)?.url;
+}
+
+export function writeConsoleUrl(stateDir: string, url: string): void {
+  writeJsonAtomic(forwarderFiles(stateDir).console, { url });
 }
 
 function readJson<T>(path: string): T | undefined {

@@ -11,7 +11,7 @@ import { CONSOLE_BASE_PORT } from '../../core/system.js';
 import { connectKube } from '../../kube/connect.js';
 import { ServiceForward, type ForwardStatus } from '../../kube/port-forward.js';
 import { readClusterRecord } from './context.js';
-import { readForwarderRecord, writeStatesFile, type ForwardSpec, type ForwardState, type ForwardStatesFile } from './forwarder-files.js';
+import { readForwarderRecord, writeConsoleUrl, writeStatesFile, type ForwardSpec, type ForwardState, type ForwardStatesFile } from './forwarder-files.js';
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -110,6 +110,7 @@ async function serveConsole(stateDir: string): Promise<void> {
   try {
     const { startRuntimeConsole } = await import('../../console/host.js');
     const running = await startRuntimeConsole({ runtime: record.runtime, stateDir, port: CONSOLE_BASE_PORT + record.portOffset });
+    writeConsoleUrl(stateDir, running.url);
     log('info', `console on ${running.url}`);
   } catch (err) {
     log('warn', `the console could not start: ${err instanceof Error ? err.message : String(err)}`);

@@ -30,6 +30,7 @@ import type {
 } from '../types.js';
 import { endpointsFor, readClusterRecord, systemForwards, writeClusterRecord, type ClusterRecord, type ClusterStepContext, type ForwarderControl } from './context.js';
 import { forwarderControl } from './forward-control.js';
+import { readConsoleUrl } from './forwarder-files.js';
 import { forwarderPid } from './forwarder.js';
 import { describeSteps, runSteps, type Step } from './plan.js';
 import type { SystemStepsInput } from './system-steps.js';
@@ -197,7 +198,9 @@ export class ClusterRuntime implements Runtime {
   /** Where the forwards answer, while the forwarder holds them. */
   async endpoints(): Promise<Endpoints | undefined> {
     const record = readClusterRecord(this.stateDir);
-    return record && forwarderPid(this.stateDir) !== undefined ? endpointsFor(record.portOffset) : undefined;
+    if (!record || forwarderPid(this.stateDir) === undefined) return undefined;
+    const console = readConsoleUrl(this.stateDir);
+    return { ...endpointsFor(record.portOffset), ...(console ? { console } : {}) };
   }
 
   async down(options: DownOptions): Promise<DownResult> {

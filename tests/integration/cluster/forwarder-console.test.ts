@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CSP } from '../../../src/console/server.js';
+import { readConsoleUrl } from '../../../src/runtime/cluster/forwarder-files.js';
 import { CONSOLE_BASE_PORT } from '../../../src/core/system.js';
 import { portIsFree } from '../../../src/core/processes.js';
 import { writeClusterRecord } from '../../../src/runtime/cluster/context.js';
@@ -66,6 +67,8 @@ describe('the console beside the forwards', () => {
     const page = await get(consolePort, '/');
     expect(page.status).toBe(200);
     expect(page.csp).toBe(CONSOLE_CSP);
+    // The runtime's endpoints (ecom open console, status) name the console from this record.
+    expect(readConsoleUrl(stateDir)).toBe(`http://127.0.0.1:${consolePort}`);
 
     const status = JSON.parse((await get(consolePort, '/api/status')).body) as SystemStatus;
     expect(status.runtime).toBe('kind');
@@ -75,5 +78,6 @@ describe('the console beside the forwards', () => {
 
     expect(await stopForwarder(stateDir)).toBe(true);
     expect(await portIsFree(consolePort)).toBe(true);
+    expect(readConsoleUrl(stateDir)).toBeUndefined();
   }, 60_000);
 });
