@@ -128,3 +128,16 @@ export async function startTestRegistry(dockerHost: string): Promise<{ container
   );
   return { container, address };
 }
+
+/**
+ * Removes the registry names a test gave images (`<registry>/ecom/<service>:<tag>`),
+ * first naming each `ecom/<service>:<tag>` as `ecom build` does, so the engine keeps the
+ * build for the next run and only the test's extra names go.
+ */
+export async function untagRegistryImages(dockerHost: string, references: string[]): Promise<void> {
+  for (const reference of references) {
+    const plain = /\/(ecom\/[a-z]+:[0-9a-f]+)$/.exec(reference)?.[1];
+    if (plain) await docker(dockerHost, ['tag', reference, plain]).catch(() => {});
+  }
+  if (references.length > 0) await docker(dockerHost, ['image', 'rm', ...references]).catch(() => {});
+}
