@@ -22,8 +22,9 @@ const list = (...parts) => (existsSync(file(...parts)) ? readdirSync(file(...par
 const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 
 /**
- * STAND_IN_RENDEZVOUS="docker build=4,helm upgrade=3": a call starting so waits until
- * that many such calls are in flight (or RENDEZVOUS_LIMIT_MS passed). Calls the runtime
+ * STAND_IN_RENDEZVOUS="docker build=4,helm upgrade --install a|helm upgrade --install b=2":
+ * a call starting with one of an entry's prefixes (`|` between them) waits until that
+ * many such calls are in flight (or RENDEZVOUS_LIMIT_MS passed). Calls the runtime
  * starts at once all meet and overlap; calls it runs one after another cannot, and the
  * test sees they did not overlap.
  */
@@ -31,9 +32,9 @@ const RENDEZVOUS_LIMIT_MS = 20_000;
 async function rendezvous() {
   const line = `${tool} ${args.join(' ')}`;
   for (const entry of (process.env.STAND_IN_RENDEZVOUS ?? '').split(',').filter(Boolean)) {
-    const [prefix, count] = entry.split('=');
-    if (!line.startsWith(prefix)) continue;
-    const place = join(state, 'rendezvous', prefix.replace(/\W+/g, '-'));
+    const [prefixes, count] = entry.split('=');
+    if (!prefixes.split('|').some((prefix) => line.startsWith(prefix))) continue;
+    const place = join(state, 'rendezvous', prefixes.replace(/\W+/g, '-'));
     put(join(place, String(process.pid)));
     const until = Date.now() + RENDEZVOUS_LIMIT_MS;
     while (readdirSync(place).length < Number(count) && Date.now() < until) await sleep(50);
