@@ -142,6 +142,29 @@ describe(`ecom up --runtime kind through the built CLI (${OVERRIDE_NOTE})`, () =
     }
   });
 
+  it('a second up does nothing: no build, no push, no object changed, no pod replaced (seen from the engine, the registry and the cluster)', async () => {
+    const host = harness!.dockerHost;
+    const writes = async () =>
+      (await docker(host, ['logs', LOCAL_REGISTRY.containerName], { withStderr: true })).split('\n').filter((l) => /"(PUT|POST|PATCH) \/v2\//.test(l));
+    const images = async () => Promise.all(SERVICE_NAMES.map(async (s) => (await docker(host, ['image', 'inspect', '--format', '{{.Id}} {{.Created}}', deployedImage(s)])).trim()));
+    const pods = () => SERVICE_NAMES.map((s) => harness!.api.pods('ecommerce', s).join(','));
+    const installs = () => tools!.lines().filter((l) => /^(kind create|istioctl install|helm upgrade)/.test(l));
+    const [writesBefore, imagesBefore, podsBefore, installsBefore, versionBefore] = [await writes(), await images(), pods(), installs(), harness!.api.store.version];
+    const again = await ecom(['up', '--runtime', 'kind', '--json'], UP_LIMIT_MS);
+    expect(again.code, show(again)).toBe(0);
+    expect(parseJson<{ alreadyUp: boolean }>(again).alreadyUp).toBe(true);
+    expect(await writes(), 'pushes the registry received').toEqual(writesBefore);
+    expect(await images(), 'image IDs and creation times').toEqual(imagesBefore);
+    expect(pods()).toEqual(podsBefore);
+    expect(installs()).toEqual(installsBefore);
+    // Objects may be read and applied again, but none changes (a workload's status may, as its controller writes it).
+    const changed = harness!.api.store
+      .changesSince(versionBefore)
+      .filter((c) => !['Event', 'Pod'].includes(c.resource.kind))
+      .filter((c) => !['Deployment', 'StatefulSet'].includes(c.resource.kind) || c.object.metadata.generation !== 1);
+    expect(changed.map((c) => `${c.type} ${c.resource.kind} ${c.object.metadata.namespace}/${c.object.metadata.name}`)).toEqual([]);
+  }, UP_LIMIT_MS + 60_000);
+
   it('smoke passes through the forwards with every check run, Prometheus included', async () => {
     const smoke = await ecom(['smoke', '--json', '--timeout', '120s'], 180_000);
     const report = parseJson<{ skipped: number; endpoints: { prometheus?: string }; checks: Array<{ name: string; status: string; message?: string }> }>(smoke);
