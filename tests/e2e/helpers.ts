@@ -33,10 +33,15 @@ export function ciEnv(home: string): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `ecom <args>`; SIGKILLs it after `timeoutMs` (then code is null). */
+/** Runs `ecom <args>` as a CI runner would, in this test's state directory; SIGKILLs it after `timeoutMs` (then code is null). */
 export function ecom(home: string, args: string[], timeoutMs = 60_000): Promise<Run> {
+  return ecomWith(ciEnv(home), args, timeoutMs);
+}
+
+/** `ecom <args>` with exactly `env`; SIGKILLed after `timeoutMs` (code null then). */
+export function ecomWith(env: NodeJS.ProcessEnv, args: string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

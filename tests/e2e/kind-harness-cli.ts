@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createClusterTools, type ClusterTools } from '../helpers/cluster-tools/index.js';
 import { TEST_DOCKER_CLIENT } from '../helpers/docker.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api/index.js';
-import { portIsFree, ROOT, type Run } from './helpers.js';
+import { portIsFree, ROOT } from './helpers.js';
 
 const BIN = join(ROOT, 'bin', 'ecom.js');
 const KIND_SCRIPT = fileURLToPath(new URL('./kind-harness-kind.mjs', import.meta.url));
@@ -40,22 +40,6 @@ export function kindEnv(tools: ClusterTools, home: string, dockerHost: string): 
   });
   for (const k of ['FORCE_COLOR', 'NO_COLOR', 'ECOM_RUNTIME', 'AMQP_URL', 'DATABASE_URL', 'PORT']) delete env[k];
   return env;
-}
-
-/** `ecom <args>` with `env`; SIGKILLed after `timeoutMs` (code null then). */
-export function ecomWith(env: NodeJS.ProcessEnv, args: string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 /** `ecom <args>` left running (logs --follow): its output so far, and a stop that sends SIGINT as Ctrl-C does. */

@@ -23,9 +23,9 @@ import type { SystemStatus } from '../../src/runtime/types.js';
 import type { ClusterTools } from '../helpers/cluster-tools/index.js';
 import { docker } from '../helpers/docker.js';
 import { findResource } from '../helpers/fake-kube-api/resources.js';
-import { ecomRunning, ecomWith, FORWARD_PORTS, freeForwardOffset, kindEnv, kindTools, processesOf } from './kind-harness-cli.js';
+import { ecomRunning, FORWARD_PORTS, freeForwardOffset, kindEnv, kindTools, processesOf } from './kind-harness-cli.js';
 import { kindNodes, OVERRIDE_NOTE, startKindHarness, untagRegistryImages, type KindHarness } from './kind-harness.js';
-import { newHome, parseJson, portIsFree, type Run } from './helpers.js';
+import { ecomWith, newHome, parseJson, portIsFree, type Run } from './helpers.js';
 
 const UP_TIMEOUT = '20m';
 const UP_LIMIT_MS = 22 * 60_000;
