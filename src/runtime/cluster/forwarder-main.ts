@@ -159,9 +159,11 @@ async function main(argv: string[]): Promise<void> {
     log('error', `cannot start the forwards: ${message}`);
     process.exit(1);
   }
+  // The console before "listening": startForwarder resolves on that, and `up` then names
+  // the console in its endpoints when it runs (console.json).
+  await serveConsole(stateDir);
   states.listening();
   log('info', 'every forward listens');
-  await serveConsole(stateDir);
 }
 
 await main(process.argv.slice(2));

@@ -136,7 +136,7 @@ export class ClusterRuntime implements Runtime {
     try {
       const reports = await runSteps(steps, ctx, abort);
       const alreadyUp = reports.every((r) => !r.changes || r.outcome === 'skipped');
-      return { alreadyUp, endpoints: endpointsFor(offset), warnings: [], notes: this.target.notes() };
+      return { alreadyUp, endpoints: this.endpointsAt(offset), warnings: [], notes: this.target.notes() };
     } finally {
       writeClusterRecord(this.stateDir, record());
     }
@@ -199,8 +199,13 @@ export class ClusterRuntime implements Runtime {
   async endpoints(): Promise<Endpoints | undefined> {
     const record = readClusterRecord(this.stateDir);
     if (!record || forwarderPid(this.stateDir) === undefined) return undefined;
+    return this.endpointsAt(record.portOffset);
+  }
+
+  /** The forwards' URLs, and the console's when the forwarder serves one. */
+  private endpointsAt(offset: number): Endpoints {
     const console = readConsoleUrl(this.stateDir);
-    return { ...endpointsFor(record.portOffset), ...(console ? { console } : {}) };
+    return { ...endpointsFor(offset), ...(console ? { console } : {}) };
   }
 
   async down(options: DownOptions): Promise<DownResult> {
