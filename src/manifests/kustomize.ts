@@ -74,7 +74,7 @@ async function build(dir: string, imageOverrides: ImageOverride[], yaml: Yaml): 
   }
   for (const generator of kustomization.configMapGenerator ?? []) {
     if (!kustomization.generatorOptions?.disableNameSuffixHash) {
-      throw new Error(`${file}: configMapGenerator needs generatorOptions.disableNameSuffixHash: true (name hashes are not implemented)`);
+      throw new Error(`${file}: configMapGenerator needs generatorOptions.disableNameSuffixHash: true (ecom's kustomize subset does not add name hashes)`);
     }
     objects.push(await generateConfigMap(dir, generator));
   }
@@ -159,7 +159,7 @@ function applyPatch(objects: KubeObject[], target: PatchTarget, patch: string, f
 }
 
 function addLabels(objects: KubeObject[], entry: LabelsEntry, file: string): void {
-  if (entry.includeSelectors || entry.includeTemplates) throw new Error(`${file}: labels on selectors or templates are not implemented`);
+  if (entry.includeSelectors || entry.includeTemplates) throw new Error(`${file}: labels on selectors or templates are outside ecom's kustomize subset`);
   for (const object of objects) object.metadata.labels = { ...object.metadata.labels, ...entry.pairs };
 }
 

@@ -9,7 +9,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +16,10 @@ import pg from 'pg';
 import { OwnRabbitNode, RABBIT_BOOT_TIMEOUT_MS } from '../../src/runtime/local/broker.js';
 import { findRabbitmqServer } from '../../src/runtime/local/rabbitmq.js';
 import type { PodScenario } from '../helpers/fake-kube-api/index.js';
+import { freePort } from '../../src/runtime/local/embedded-postgres.js';
+
+/** A port free on 127.0.0.1 now (the project's own helper). */
+export { freePort };
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
@@ -120,11 +123,3 @@ async function distinctPorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-/** A port free on 127.0.0.1 now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

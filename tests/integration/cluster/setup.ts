@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, get, type Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
@@ -15,6 +15,10 @@ import { connectKube } from '../../../src/kube/connect.js';
 import { waitForRollouts } from '../../../src/kube/rollout.js';
 import type { KubeClient, KubeObject } from '../../../src/kube/types.js';
 import { startFakeKubeApi, type FakeKubeApi, type PortTarget } from '../../helpers/fake-kube-api/index.js';
+import { freePort } from '../../../src/runtime/local/embedded-postgres.js';
+
+/** A port free on 127.0.0.1 now (the project's own helper). */
+export { freePort };
 
 export const SERVICES_NS = 'ecommerce';
 
@@ -120,13 +124,6 @@ export async function podServer(context: ClusterTestContext, name: string): Prom
   return { host: '127.0.0.1', port: (server.address() as AddressInfo).port };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** One request on its own connection, as curl would make it. */
 export function httpGet(port: number, path: string): Promise<string> {
