@@ -26,7 +26,7 @@ import type { ObjectStore } from '../helpers/fake-kube-api/store.js';
 import { freePort } from './kind-harness-infra.js';
 
 const VALUES_FILE = new URL('../../manifests/helm/prometheus-values.yaml', import.meta.url).pathname;
-/** The chart's defaults for server.global, which the values leave as they are. */
+/** The chart's defaults for server.global, under what the values set there. */
 const CHART_GLOBAL = { scrape_interval: '1m', scrape_timeout: '10s', evaluation_interval: '1m' };
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 10_000;
@@ -49,7 +49,7 @@ export interface PodDiscovery {
 /** The chart's prometheus.yml and rule files, adapted to run here (see the file comment). */
 export async function prometheusFiles(dir: string, listen: string): Promise<{ files: Record<string, string>; discovery: PodDiscovery[] }> {
   const { parse, stringify } = await import('yaml');
-  const values = parse(readFileSync(VALUES_FILE, 'utf8')) as { serverFiles: Record<string, Record<string, unknown>> };
+  const values = parse(readFileSync(VALUES_FILE, 'utf8')) as { server?: { global?: Record<string, string> }; serverFiles: Record<string, Record<string, unknown>> };
   const config = structuredClone(values.serverFiles['prometheus.yml']!) as { scrape_configs: ScrapeConfig[]; rule_files?: string[] };
   const discovery: PodDiscovery[] = [];
   for (const scrape of config.scrape_configs) {
@@ -71,7 +71,7 @@ export async function prometheusFiles(dir: string, listen: string): Promise<{ fi
   const files: Record<string, string> = {};
   const rules = (config.rule_files ?? []).map((path) => path.split('/').pop()!);
   for (const name of rules) files[name] = stringify(values.serverFiles[name] ?? {});
-  files['prometheus.yml'] = stringify({ global: CHART_GLOBAL, ...config, rule_files: rules.map((name) => join(dir, name)) });
+  files['prometheus.yml'] = stringify({ global: { ...CHART_GLOBAL, ...values.server?.global }, ...config, rule_files: rules.map((name) => join(dir, name)) });
   return { files, discovery };
 }
 
