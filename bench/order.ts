@@ -21,7 +21,8 @@ import { orderQueues, type OrderQueues } from '../src/services/common/amqp.js';
 import { prepareDatabase } from '../src/services/common/db/migrate.js';
 import { createPool, type Pool } from '../src/services/common/db/pool.js';
 import { INSERT_ORDERS_SQL } from '../src/services/order/orders-repository.js';
-import { adminQuery, benchDatabase, load, printRatio, startServerProcess, stopProcess, type LoadResult } from './lib/harness.js';
+import { adminQuery, benchDatabase, load, startServerProcess, stopProcess, type LoadResult } from './lib/harness.js';
+import { record } from './lib/record.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 /** Each side runs twice, alternating, so drift on a shared machine hits both alike. */
@@ -91,7 +92,15 @@ export async function benchOrder(): Promise<boolean> {
         `  ${answered.size} orders answered 201; ${stored.total} in the database (${stored.cutOff} committed after autocannon ` +
         `cut their connection at the end of a run); ${published} published to the queue\n`,
     );
-    return printRatio('POST /create-order vs pgbench', avg(ours.map((r) => r.requestsPerSecond)), avg(ref.map((r) => r.tps)), 'orders/s', 0.4);
+    return record({
+      name: 'POST /create-order',
+      figure: avg(ours.map((r) => r.requestsPerSecond)),
+      unit: 'orders/s',
+      reference: avg(ref.map((r) => r.tps)),
+      referenceName: 'pgbench committing the same transaction',
+      goal: { atLeast: 0.4 },
+      note: `${ROUNDS} alternating rounds of ${ROUND_SECONDS} s, ${CONNECTIONS} connections, pgbench -c ${clients}; ${answered.size} answered 201, ${published} published.`,
+    });
   } finally {
     if (service) await stopProcess(service);
     await deleteQueues(broker.channel, queues).catch(() => {});
@@ -129,6 +138,8 @@ function pgbenchScript(productIds: number[]): string {
     '$7::int[]': 'ARRAY[1]::int[]',
     '$8::int[]': 'ARRAY[:product]::int[]',
     '$9::int[]': 'ARRAY[1]::int[]',
+    // Not a test order (smoke's orders are marked; the bench's are ordinary ones).
+    '$10::bool[]': 'ARRAY[false]::bool[]',
   };
   let sql = INSERT_ORDERS_SQL.replace(/\$\d+::\w+\[\]/g, (param) => {
     const value = values[param];

@@ -14,7 +14,8 @@ import { connectOrderPublisher, ORDER_MESSAGE_TYPE } from '../src/services/order
 import { insertOrders, type NewOrder } from '../src/services/order/orders-repository.js';
 import { OutboxRelay } from '../src/services/order/outbox-relay.js';
 import { orderConfigSchema } from '../src/services/order/service.js';
-import { benchDatabase, printRatio } from './lib/harness.js';
+import { benchDatabase } from './lib/harness.js';
+import { record } from './lib/record.js';
 import { BROKER_URL, deleteQueues, openBroker } from './order.js';
 
 const MESSAGES = Number(process.env.BENCH_RELAY_MESSAGES ?? 20_000);
@@ -72,7 +73,15 @@ export async function benchRelay(): Promise<boolean> {
         `  relay drain      msg/s per round: ${fmt(ours)}\n` +
         `  one-by-one confirms (for scale, ${ONE_BY_ONE_MESSAGES.toLocaleString('en-US')} messages): ${oneByOne.toFixed(0)} msg/s\n`,
     );
-    return printRatio('outbox relay vs batched confirms', avg(ours), avg(ref), 'msg/s', 0.7);
+    return record({
+      name: 'outbox relay drain',
+      figure: avg(ours),
+      unit: 'msg/s',
+      reference: avg(ref),
+      referenceName: 'publishing with batched confirms',
+      goal: { atLeast: 0.7 },
+      note: `${MESSAGES} messages of ${payload.length} bytes, batches of ${batchSize}, ${ROUNDS} alternating rounds; one-by-one confirms ${oneByOne.toFixed(0)} msg/s for scale.`,
+    });
   } finally {
     await publisher.close();
     await deleteQueues(broker.channel, refQueues).catch(() => {});

@@ -2,12 +2,11 @@
  * `ecom up` on the local runtime. Cold (after `down --purge`) against the boot of its
  * slowest dependency measured alone in the same run — an own RabbitMQ node when
  * rabbitmq-server is installed, else embedded PostgreSQL init+start — goal ratio
- * <= 1.2; warm (already up) in ms, goal < 1000. Run: `npx tsx bench/up.ts` (needs
+ * <= 1.2; warm (already up) against `node -e 0`, goal < 1000 ms. Run: `npx tsx bench/up.ts` (needs
  * `npm run build`).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +14,10 @@ import { OwnRabbitNode } from '../src/runtime/local/broker.js';
 import { freePort, startEmbeddedPostgres } from '../src/runtime/local/embedded-postgres.js';
 import { findRabbitmqServer } from '../src/runtime/local/rabbitmq.js';
 import { generateSecret } from '../src/runtime/local/secrets.js';
+import { freeOffset, runEcom } from './lib/local-system.js';
+import { record } from './lib/record.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'ecom.js');
 const WARM_RUNS = 5;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const COLD_GOAL = 1.2;
@@ -29,19 +29,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 300_000): Promise<{ code: number | null; ms: number; stderr: string }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, ms: performance.now() - started, stderr });
-    });
-  });
-}
+const run = (args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number) => runEcom(args, env, timeoutMs);
 
 async function rabbitBootAlone(script: string): Promise<{ label: string; ms: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ecom-bench-rabbit-'));
@@ -77,20 +65,14 @@ async function postgresBootAlone(): Promise<{ label: string; ms: number }> {
   return { label: 'embedded PostgreSQL init+start (alone)', ms };
 }
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+/** `node -e 0` timed the way run() times ecom, for the warm up's reference. */
+function nodeStart(): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    child.once('error', reject);
+    child.once('close', () => resolve(performance.now() - started));
   });
-}
-
-async function freeOffset(): Promise<number> {
-  for (let offset = 24_000; offset < 27_000; offset += 10) {
-    const free = await Promise.all([1, 2, 3, 4].map((n) => portFree(5000 + n + offset)));
-    if (free.every(Boolean)) return offset;
-  }
-  throw new Error('no free port offset in 24000-27000');
 }
 
 export async function benchUp(): Promise<boolean> {
@@ -120,28 +102,35 @@ export async function benchUp(): Promise<boolean> {
     process.stdout.write(
       `rounds: reference ${list(refs)} s; cold up ${list(colds)} s; ratios ${roundRatios.map((r) => r.toFixed(2)).join(', ')}\n`,
     );
-    const reference = { label: `${label}, median of ${ROUNDS}`, ms: median(refs) };
-    const cold = { ms: median(colds) };
     const warm: number[] = [];
+    const nodes: number[] = [];
     for (let i = 0; i < WARM_RUNS; i++) {
+      nodes.push(await nodeStart());
       const w = await run(['up', '--port-offset', offset], env);
       if (w.code !== 0) throw new Error(`warm up failed (exit ${w.code}):\n${w.stderr}`);
       warm.push(w.ms);
     }
-    const warmMedian = median(warm);
     // Each round pairs a reference with the cold up right after it; the median pair ratio
     // is less sensitive to load elsewhere on the machine than a ratio of medians.
-    const ratio = median(roundRatios);
-    const coldOk = ratio <= COLD_GOAL;
-    const warmOk = warmMedian < WARM_GOAL_MS;
-    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    process.stdout.write(`${reference.label.padEnd(44)} ${s(reference.ms)}\n`);
-    process.stdout.write(
-      `${`cold ecom up (after down --purge), median of ${ROUNDS}`.padEnd(44)} ${s(cold.ms)}  median round ratio ${ratio.toFixed(2)} (goal <= ${COLD_GOAL}) ${coldOk ? 'OK' : 'ABOVE GOAL'}\n`,
-    );
-    process.stdout.write(
-      `${`warm ecom up (already up), median of ${WARM_RUNS}`.padEnd(44)} ${Math.round(warmMedian)} ms  (goal < ${WARM_GOAL_MS} ms) ${warmOk ? 'OK' : 'ABOVE GOAL'}\n`,
-    );
+    const coldOk = record({
+      name: 'cold ecom up (after down --purge)',
+      figure: median(colds),
+      unit: 'ms',
+      reference: median(refs),
+      referenceName: label,
+      ratio: median(roundRatios),
+      goal: { atMost: COLD_GOAL },
+      note: `medians of ${ROUNDS} alternating rounds; the ratio is the median round's; round ratios ${roundRatios.map((r) => r.toFixed(2)).join(', ')}.`,
+    });
+    const warmOk = record({
+      name: 'warm ecom up (already up)',
+      figure: median(warm),
+      unit: 'ms',
+      reference: median(nodes),
+      referenceName: 'node -e 0',
+      goal: { of: 'figure', atMost: WARM_GOAL_MS },
+      note: `medians of ${WARM_RUNS} interleaved runs.`,
+    });
     return coldOk && warmOk;
   } finally {
     await run(['down', '--purge'], env);

@@ -1,6 +1,6 @@
 /**
  * Shared pieces of the benchmarks: a PostgreSQL to run against, HTTP load with
- * autocannon, and the ratio line every benchmark prints. Figures are only compared
+ * autocannon, (bench/lib/record.ts keeps the figures). Figures are only compared
  * with a reference measured in the same run on the same machine.
  */
 import { randomBytes } from 'node:crypto';
@@ -113,15 +113,4 @@ export function stopProcess(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
   });
-}
-
-/** One line per figure: ours, the reference, the ratio, and the goal it must meet. */
-export function printRatio(label: string, ours: number, reference: number, unit: string, goal: number): boolean {
-  const ratio = ours / reference;
-  const ok = ratio >= goal;
-  const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
-  process.stdout.write(
-    `${label.padEnd(34)} ${fmt(ours).padStart(9)} ${unit}  reference ${fmt(reference).padStart(9)} ${unit}  ratio ${ratio.toFixed(2)} (goal >= ${goal}) ${ok ? 'OK' : 'BELOW GOAL'}\n`,
-  );
-  return ok;
 }

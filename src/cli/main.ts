@@ -5,8 +5,12 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EcomError, ExitCode, InternalError, UsageError } from '../core/errors.js';
+import { unknownNameMessage } from '../core/names.js';
 import { OPEN_TARGETS, SERVICE_NAMES, type OpenTarget, type ServiceName } from '../core/system.js';
+import { LOG_LEVELS } from '../core/log-level.js';
+import { DEPENDENCY_LOGS, type LogSource } from '../core/log-merge.js';
 import { RUNTIME_NAMES } from '../runtime/registry.js';
+import { directHelpOutput } from './direct-output.js';
 import { VERSION } from './version.js';
 
 export interface GlobalOptions {
@@ -21,7 +25,12 @@ const program = new Command('ecom')
   .option('-C, --cwd <dir>', 'project directory (state lives in <dir>/.ecom or $ECOM_HOME)', process.cwd())
   .showSuggestionAfterError(true)
   .exitOverride()
-  .configureOutput({ outputError: () => {} });
+  .configureOutput({ outputError: () => {}, ...directHelpOutput })
+  // Only commands use process.stdout; help and version never create its stream.
+  .hook('preAction', () => guardStdout());
+
+/** pino's levels, as the services' LOG_LEVEL takes them. */
+const LOG_LEVEL_CHOICES = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
@@ -33,20 +42,24 @@ const exitWith = async (run: Promise<number | void>) => {
 
 program
   .command('up')
-  .description('start the whole system and wait until every service is healthy')
+  .alias('dev')
+  .description('start the whole system and wait until every service is healthy (`ecom dev` is `ecom up --watch`)')
   .addOption(runtimeOption('where to run it (default: kind when a Docker engine answers, else local); recorded for later commands'))
   .addOption(durationOption('--timeout <duration>', 'give up after this long (e.g. 90s, 10m)', '5m'))
   .option('--port-offset <n>', 'add n to every service port (5001-5004 by default; a running system keeps its own)', parsePortOffset)
   .option('--amqp-url <url>', 'use this RabbitMQ instead of starting one (also AMQP_URL)')
+  .addOption(new Option('--log-level <level>', "local: the services' log level (debug shows every request; default LOG_LEVEL, else info)").choices(LOG_LEVEL_CHOICES))
   .option('--dry-run', 'kind, context: print every step (commands with their arguments, objects in order) and run nothing', false)
   .addOption(new Option('--mesh <mode>', 'kind, context: sidecar (default; mTLS and the policies) or none (no Istio)').choices(['sidecar', 'ambient', 'none']))
   .option('--context <name>', 'context: the kubeconfig context to deploy to (default: the current one; implies --runtime context)')
   .option('--registry <registry>', 'context: where images are pushed and pulled from, e.g. registry.example.com/team (implies --runtime context)')
   .option('--yes', 'context: change a cluster that is not local without asking', false)
   .option('--json', 'print the result as JSON on stdout', false)
-  .action(async (opts) => {
+  .option('-w, --watch', 'then watch the sources: rebuild and restart each service a change affects, until Ctrl-C (the system keeps running)', false)
+  .action(async (opts, command: Command) => {
     const { runUp } = await import('./commands/up.js');
-    await exitWith(runUp({ ...globals(), ...opts }));
+    const watch = opts.watch || command.parent?.args[0] === 'dev';
+    await exitWith(runUp({ ...globals(), ...opts, watch }));
   });
 
 program
@@ -61,6 +74,17 @@ program
   });
 
 program
+  .command('env')
+  .description('print how to reach each part: DATABASE_URL, AMQP_URL, the RabbitMQ login, Prometheus, the console, the services')
+  .addOption(runtimeOption())
+  .option('--json', 'print them as JSON on stdout', false)
+  .option('--export', 'print `export NAME=value` lines, for eval "$(ecom env --export)"', false)
+  .action(async (opts) => {
+    const { runEnv } = await import('./commands/env.js');
+    await exitWith(runEnv({ ...globals(), ...opts }));
+  });
+
+program
   .command('open')
   .description('print the URL of a part of the running system and open it in a browser (only print in CI or without one)')
   .argument('[target]', `one of ${OPEN_TARGETS.join(', ')} (default: console)`, parseOpenTarget)
@@ -72,13 +96,14 @@ program
 
 program
   .command('logs')
-  .description('show service logs, merged when no service is named')
-  .argument('[service]', `one of ${SERVICE_NAMES.join(', ')}`, parseService)
+  .description('show service logs, merged when no service is named; also after `down` (local) and of the dependencies')
+  .argument('[service]', `one of ${[...SERVICE_NAMES, ...DEPENDENCY_LOGS].join(', ')}`, parseLogSource)
   .addOption(runtimeOption())
   .option('-f, --follow', 'keep printing new lines', false)
   .option('--since <duration>', 'only lines newer than this (e.g. 10m, 1h)', parseDuration)
   .option('-n, --tail <lines>', 'only the last n lines of each service', parseCount)
-  .action(async (service: ServiceName | undefined, opts) => {
+  .addOption(new Option('--level <level>', 'only lines at this level or above').choices(LOG_LEVELS))
+  .action(async (service: LogSource | undefined, opts) => {
     const { runLogs } = await import('./commands/logs.js');
     await exitWith(runLogs({ ...globals(), ...opts, service }));
   });
@@ -104,6 +129,18 @@ program
   .action(async (opts) => {
     const { runDown } = await import('./commands/down.js');
     await exitWith(runDown({ ...globals(), ...opts }));
+  });
+
+program
+  .command('restart')
+  .description('rebuild what changed and restart the named services, waiting until each is healthy')
+  .argument('<service...>', `services to restart (${SERVICE_NAMES.join(', ')})`, (value: string, previous: ServiceName[] = []) => [...previous, parseService(value)])
+  .addOption(runtimeOption())
+  .addOption(durationOption('--timeout <duration>', 'how long each service may take to answer /health again', '60s'))
+  .option('--json', 'print the outcome as JSON on stdout', false)
+  .action(async (services: ServiceName[], opts) => {
+    const { runRestart } = await import('./commands/restart.js');
+    await exitWith(runRestart({ ...globals(), ...opts, services }));
   });
 
 program
@@ -176,6 +213,7 @@ function parseCount(value: string): number {
 }
 
 function parsePortOffset(value: string): number {
+  if (/^\s*-\s*\d/.test(value)) throw wholeSentence(`--port-offset must not be negative (got ${value.trim()}); ports are 5001-5004 plus the offset`);
   const n = parseCount(value);
   if (n > 60_000) throw new InvalidArgumentError(`"${value}" would put ports above 65535`);
   return n;
@@ -183,20 +221,46 @@ function parsePortOffset(value: string): number {
 
 function parseOpenTarget(value: string): OpenTarget {
   if ((OPEN_TARGETS as readonly string[]).includes(value)) return value as OpenTarget;
-  throw new InvalidArgumentError(`unknown target "${value}"; valid targets: ${OPEN_TARGETS.join(', ')}`);
+  throw wholeSentence(unknownNameMessage('target', value, OPEN_TARGETS));
 }
 
-function parseService(value: string): ServiceName {
+/** A service, or a dependency whose logs `ecom logs` shows; an unknown one suggests the nearest. */
+function parseLogSource(value: string): LogSource {
+  const names = [...SERVICE_NAMES, ...DEPENDENCY_LOGS];
+  if ((names as readonly string[]).includes(value)) return value as LogSource;
+  throw wholeSentence(unknownNameMessage('service', value, names));
+}
+
+/** Every command that takes a service name parses it here: an unknown one suggests the nearest. */
+export function parseService(value: string): ServiceName {
   if ((SERVICE_NAMES as readonly string[]).includes(value)) return value as ServiceName;
-  throw new InvalidArgumentError(`unknown service "${value}"; valid names: ${SERVICE_NAMES.join(', ')}`);
+  throw wholeSentence(unknownNameMessage('service', value, SERVICE_NAMES));
 }
 
-async function main(argv: string[]): Promise<number> {
-  // `ecom … | head` closes the pipe early: the reader's choice, not a failure, and never
-  // a stack trace. Further output is dropped; the command finishes as it would.
+/**
+ * The last argument error that already says everything in one sentence; report() shows
+ * it alone instead of commander's "command-argument value 'x' is invalid for argument 'y'." before it.
+ */
+let wholeSentenceProblem: string | undefined;
+function wholeSentence(message: string): InvalidArgumentError {
+  wholeSentenceProblem = message;
+  return new InvalidArgumentError(message);
+}
+
+let stdoutGuarded = false;
+/**
+ * `ecom … | head` closes the pipe early: the reader's choice, not a failure, and never
+ * a stack trace. Further output is dropped; the command finishes as it would.
+ */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
+}
+
+async function main(argv: string[]): Promise<number> {
   try {
     await program.parseAsync(argv);
     return commandExitCode;
@@ -210,7 +274,8 @@ function report(err: unknown): number {
     // --help and --version end here too, with exit code 0.
     if (err.exitCode === 0) return ExitCode.ok;
     // Commander puts its "(Did you mean …?)" on a line of its own; keep errors to one line.
-    const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+    const given = err.code === 'commander.invalidArgument' && wholeSentenceProblem !== undefined ? wholeSentenceProblem : err.message;
+    const message = given.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
     return printError(new UsageError(message, 'run `ecom --help` (or `ecom <command> --help`) for usage'));
   }
   if (err instanceof EcomError) return printError(err);
@@ -223,6 +288,7 @@ function printError(err: EcomError): number {
   if (verbose && err.detail) process.stderr.write(`${err.detail}\n`);
   // A script reading `--json` output gets a document on failure too, not an empty stdout.
   if (process.argv.includes('--json')) {
+    guardStdout();
     const error = { message: err.message, hint: err.hint, exitCode: err.exitCode };
     process.stdout.write(`${JSON.stringify({ ok: false, error }, null, 2)}\n`);
   }

@@ -102,7 +102,7 @@ export function createOutput(opts: OutputEnv = {}): Output {
     color,
     progress: (event) => {
       if (mode !== 'tty') return line(describeProgress(event));
-      board ??= new TaskBoard(stderr, color);
+      board ??= new TaskBoard(stderr, color, () => now().getTime());
       board.update(event);
     },
     info: (message) => line(message),

@@ -67,6 +67,8 @@ interface TaskLine {
   title: string;
   state: TaskState;
   note?: string;
+  /** When it began running or waiting (ms), to show for how long. */
+  since?: number;
 }
 
 const FALLBACK_ICONS = { done: '✔', skip: '↓', warn: '⚠', unfinished: '◼' };
@@ -90,6 +92,7 @@ export class TaskBoard {
   constructor(
     private readonly stream: NodeJS.WritableStream & { columns?: number },
     private readonly color: boolean,
+    private readonly now: () => number = Date.now,
   ) {
     void this.load();
   }
@@ -115,8 +118,10 @@ export class TaskBoard {
   }
 
   update(event: ProgressEvent): void {
-    if (this.ended) return;
-    const line = this.tasks.get(event.task) ?? { title: event.task, state: 'running' };
+    // The rows say what each waits for; a summary of them would only repeat it.
+    if (this.ended || (event.kind === 'waiting' && event.overall)) return;
+    const line: TaskLine = this.tasks.get(event.task) ?? { title: event.task, state: 'running' };
+    const wasActive = line.since !== undefined && (line.state === 'running' || line.state === 'waiting');
     switch (event.kind) {
       case 'start':
         Object.assign(line, { state: 'running', note: undefined });
@@ -133,6 +138,11 @@ export class TaskBoard {
       case 'warn':
         Object.assign(line, { state: 'warn', note: event.message });
         break;
+    }
+    if (line.state === 'running' || line.state === 'waiting') {
+      if (!wasActive) line.since = this.now();
+    } else {
+      line.since = undefined;
     }
     this.tasks.set(event.task, line);
     this.draw();
@@ -178,10 +188,17 @@ export class TaskBoard {
     const width = Math.max(20, (this.stream.columns || 80) - 1);
     return [...this.tasks.values()].map((t) => {
       const oneLine = (text: string) => text.replace(/\s+/g, ' ');
-      const note = t.note ? ` (${oneLine(t.note)})` : '';
-      const plain = truncate(`${oneLine(t.title)}${note}`, width - 2);
-      const title = plain.slice(0, Math.min(plain.length, oneLine(t.title).length));
-      const rest = plain.slice(title.length);
+      // A running or waiting row says for how long (kept when the reason is cut short).
+      const waited = t.since !== undefined ? `${formatElapsed(this.now() - t.since)}` : undefined;
+      const title = truncate(oneLine(t.title), width - 2);
+      const room = width - 2 - [...title].length;
+      let rest = '';
+      if (t.note && waited) {
+        const reasonRoom = room - ` (, ${waited})`.length;
+        rest = reasonRoom >= 4 ? ` (${truncate(oneLine(t.note), reasonRoom)}, ${waited})` : truncate(` (${waited})`, room);
+      } else if (t.note || waited) {
+        rest = truncate(` (${t.note ? oneLine(t.note) : waited})`, room);
+      }
       return `${this.icon(t.state, final)} ${title}${this.paint.dim(rest)}`;
     });
   }
@@ -202,7 +219,103 @@ export class TaskBoard {
   }
 }
 
+/** `4s`, `1m05s`: how long a task has been running or waiting. */
+export function formatElapsed(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
 function truncate(text: string, width: number): string {
+  if (width <= 0) return '';
   const chars = [...text];
   return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+/** Columns a renderer may use: the terminal's when stdout is one, else 80 (what a terminal has by default). */
+export const DEFAULT_WIDTH = 80;
+export function terminalWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  return stream.isTTY && stream.columns && stream.columns >= 40 ? stream.columns : DEFAULT_WIDTH;
+}
+
+/**
+ * `label  value` rows, labels aligned; a value that does not fit beside its label goes
+ * whole on the next line, indented, so a URL is never split (only a value longer than
+ * a whole line can be, and then at the width). Labels stay short enough to sit beside a value.
+ */
+export function formatPairs(rows: Array<[string, string]>, options: { width?: number; indent?: number } = {}): string {
+  const width = options.width ?? DEFAULT_WIDTH;
+  const pad = ' '.repeat(options.indent ?? 2);
+  const labelWidth = Math.max(0, ...rows.map(([label]) => visibleWidth(label)));
+  return rows
+    .flatMap(([label, value]) => {
+      const beside = `${pad}${label}${' '.repeat(labelWidth - visibleWidth(label))}  ${value}`.trimEnd();
+      if (visibleWidth(beside) <= width) return [beside];
+      return [`${pad}${label}`, ...hardWrap(`${pad}${value}`, width, pad)];
+    })
+    .join('\n');
+}
+
+/** Breaks only a line with no room at all; continuation lines start with `indent`. */
+function hardWrap(line: string, width: number, indent: string): string[] {
+  const chars = [...line];
+  if (chars.length <= width) return [line];
+  const room = Math.max(1, width - indent.length);
+  const out = [chars.slice(0, width).join('')];
+  for (let i = width; i < chars.length; i += room) out.push(indent + chars.slice(i, i + room).join(''));
+  return out;
+}
+
+/**
+ * A table whose last column wraps at word boundaries to keep every line within
+ * `width`; its continuation lines start under the column. When the other columns
+ * leave it less than `minLast` columns, the last column goes below its row instead,
+ * indented by 4. Cells may be coloured; rows keep their order.
+ */
+export function formatFittedTable(rows: string[][], options: TableOptions & { width?: number; indent?: number; minLast?: number } = {}): string {
+  const width = options.width ?? DEFAULT_WIDTH;
+  const pad = ' '.repeat(options.indent ?? 2);
+  const gap = ' '.repeat(options.gap ?? 2);
+  const all = options.header ? [options.header, ...rows] : rows;
+  const columns = Math.max(0, ...all.map((r) => r.length));
+  const fixed = Array.from({ length: columns - 1 }, (_, c) => Math.max(0, ...all.map((r) => visibleWidth(r[c] ?? ''))));
+  const lastStart = pad.length + fixed.reduce((sum, w) => sum + w + gap.length, 0);
+  const below = width - lastStart < (options.minLast ?? 20);
+  const render = (row: string[], style: (t: string) => string = identity): string[] => {
+    const head = row.slice(0, columns - 1).map((cell, c) => style(cell) + ' '.repeat(fixed[c]! - visibleWidth(cell)));
+    const last = row[columns - 1] ?? '';
+    if (below) {
+      const first = `${pad}${head.join(gap)}${row === options.header ? gap + style(last) : ''}`.trimEnd();
+      if (row === options.header || last === '') return [first];
+      return [first, ...wrapWords(last, width - pad.length - 4).map((l) => `${pad}    ${l}`)];
+    }
+    const lines = wrapWords(last, width - lastStart);
+    const start = `${pad}${[...head, style(lines[0] ?? '')].join(gap)}`.trimEnd();
+    return [start, ...lines.slice(1).map((l) => `${' '.repeat(lastStart)}${l}`)];
+  };
+  const out = rows.flatMap((r) => render(r));
+  if (options.header) out.unshift(...render(options.header, options.headerStyle));
+  return out.join('\n');
+}
+
+/** Words of `text` in lines of at most `width` columns; a word longer than that alone on its line, broken at the width. */
+export function wrapWords(text: string, width: number): string[] {
+  const room = Math.max(1, width);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(/ +/).filter((w) => w !== '')) {
+    const candidate = current === '' ? word : `${current} ${word}`;
+    if (visibleWidth(candidate) <= room) {
+      current = candidate;
+      continue;
+    }
+    if (current !== '') lines.push(current);
+    current = word;
+    while (visibleWidth(current) > room) {
+      const chars = [...current];
+      lines.push(chars.slice(0, room).join(''));
+      current = chars.slice(room).join('');
+    }
+  }
+  if (current !== '' || lines.length === 0) lines.push(current);
+  return lines;
 }

@@ -5,9 +5,15 @@
  */
 import type { ServiceName } from './system.js';
 
-/** One line of a service's log, as `Runtime.logs` yields it. */
+/** Parts of the system besides the services whose logs `ecom logs` shows. */
+export const DEPENDENCY_LOGS = ['postgres', 'broker', 'prometheus', 'supervisor'] as const;
+export type DependencyLog = (typeof DEPENDENCY_LOGS)[number];
+/** Whose log a line is: a service, or one of DEPENDENCY_LOGS. */
+export type LogSource = ServiceName | DependencyLog;
+
+/** One line of a service's (or a dependency's) log, as `Runtime.logs` yields it. */
 export interface LogLine {
-  service: ServiceName;
+  service: LogSource;
   /** The raw line as the service wrote it (a JSON object per line for our services). */
   line: string;
   time?: Date;
@@ -27,7 +33,7 @@ export function lineTime(line: string): Date | undefined {
   }
 }
 
-export function toLogLines(service: ServiceName, lines: string[]): LogLine[] {
+export function toLogLines(service: LogSource, lines: string[]): LogLine[] {
   return lines.filter((l) => l.trim() !== '').map((line) => {
     const time = lineTime(line);
     return time ? { service, line, time } : { service, line };
@@ -96,6 +102,6 @@ export function mergeByTime(lists: LogLine[][]): LogLine[] {
  * raw output stays one JSON object per line and the TTY renders it like any other.
  * It carries no LogLine `time`, so merging keeps it where it happened in its stream.
  */
-export function noticeLine(service: ServiceName, msg: string, level: 'info' | 'warn' = 'info', now = new Date()): LogLine {
+export function noticeLine(service: LogSource, msg: string, level: 'info' | 'warn' = 'info', now = new Date()): LogLine {
   return { service, line: JSON.stringify({ level, time: now.toISOString(), service, msg, ecom: 'logs' }) };
 }

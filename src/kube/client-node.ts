@@ -10,6 +10,7 @@ import { loadKubeconfig, type KubeTarget } from './kubeconfig.js';
 import { RawObjectApi } from './client-objects.js';
 import { forwardConnection, podLog } from './client-streams.js';
 import {
+  type ApplyOptions,
   type ApplyResult,
   type KubeClient,
   type KubeObject,
@@ -97,9 +98,9 @@ class ClientNodeKube implements KubeClient {
     this.typed = typedCalls(kc);
   }
 
-  async apply(object: KubeObject): Promise<ApplyResult> {
+  async apply(object: KubeObject, options: ApplyOptions = {}): Promise<ApplyResult> {
     const before = await this.get(refOf(object));
-    const after = await this.call(`apply ${describe(refOf(object))}`, () => this.objects.serverSideApply(object));
+    const after = await this.call(`apply ${describe(refOf(object))}`, () => this.objects.serverSideApply(object, options.fieldManager));
     const outcome = !before ? 'created' : before.metadata.resourceVersion === after.metadata.resourceVersion ? 'unchanged' : 'configured';
     return { object: after, outcome };
   }

@@ -20,14 +20,14 @@ export class RawObjectApi extends k8s.KubernetesObjectApi {
     return api;
   }
 
-  /** Server-side apply, forced, by field manager ecom, with the object's own JSON as the body. */
-  async serverSideApply(object: KubeObject): Promise<KubeObject> {
+  /** Server-side apply, forced, by field manager ecom (or `fieldManager`), with the object's own JSON as the body. */
+  async serverSideApply(object: KubeObject, fieldManager: string = FIELD_MANAGER): Promise<KubeObject> {
     // The library fills in a missing namespace on the object it is given: hand it a copy.
     const path = await this.specUriPath(structuredClone(object) as k8s.KubernetesObject, 'patch');
     const request = this.configuration.baseServer.makeRequestContext(path, k8s.HttpMethod.PATCH);
     request.setHeaderParam('Accept', 'application/json');
     request.setHeaderParam('Content-Type', k8s.PatchStrategy.ServerSideApply);
-    request.setQueryParam('fieldManager', FIELD_MANAGER);
+    request.setQueryParam('fieldManager', fieldManager);
     request.setQueryParam('force', 'true');
     request.setBody(JSON.stringify(object));
     return (await this.requestPromise(request, RAW)) as unknown as KubeObject;

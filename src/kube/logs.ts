@@ -56,7 +56,10 @@ export async function* workloadLogs(client: KubeClient, options: WorkloadLogOpti
   const query: PodLogOptions = { container, timestamps: true, tailLines: options.tailLines, sinceSeconds: options.sinceSeconds };
   // The client sends no tailLines=0 (it drops falsy values): --tail 0 reads no backlog at all.
   const wanted = options.tailLines === 0 ? [] : live.filter((p) => runOf(p, container).started);
-  const backlogs = new Map(await Promise.all(wanted.map(async (pod) => [name(pod), await readAll(client, options.namespace, name(pod), query)] as const)));
+  const read = await Promise.all(wanted.map(async (pod) => [name(pod), await readAll(client, options.namespace, name(pod), query)] as const));
+  // A pod whose log could not be read is said so: an empty answer would look like a silent service.
+  for (const [pod, lines] of read) if (lines instanceof Error) yield { kind: 'notice', pod, message: `could not read the log of pod ${pod}: ${lines.message}` };
+  const backlogs = new Map(read.filter((entry): entry is readonly [string, TimedLine[]] => !(entry[1] instanceof Error)));
   const merged = [...backlogs].flatMap(([pod, lines]) => lines.map((l) => ({ pod, ...l }))).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const line of merged) yield lineEvent(line.pod, container, line);
   if (!options.follow || options.signal?.aborted) return;
@@ -246,14 +249,15 @@ function runOf(pod: V1Pod, container: string): { id: string; restarts: number; s
   return { id: status?.containerID ?? '', restarts: status?.restartCount ?? 0, started: running || finished || (status?.restartCount ?? 0) > 0, running, finished };
 }
 
-async function readAll(client: KubeClient, namespace: string, pod: string, options: PodLogOptions): Promise<TimedLine[]> {
+/** The pod's backlog, or why it could not be read (the pod went, the API refused). */
+async function readAll(client: KubeClient, namespace: string, pod: string, options: PodLogOptions): Promise<TimedLine[] | Error> {
   try {
     const { output } = await client.podLog(namespace, pod, options);
     const lines: TimedLine[] = [];
     for await (const raw of createInterface({ input: output, crlfDelay: Infinity })) lines.push(parseTimestamped(raw));
     return lines;
-  } catch {
-    return [];
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
   }
 }
 

@@ -62,6 +62,14 @@ export interface ListOptions {
 /** What a server-side apply did, judged by the object's resourceVersion before and after. */
 export type ApplyOutcome = 'created' | 'configured' | 'unchanged';
 
+export interface ApplyOptions {
+  /**
+   * Another manager than `ecom` for a field `up` does not render (the restart
+   * annotation): `up`'s own apply then neither removes nor fights over it.
+   */
+  fieldManager?: string;
+}
+
 export interface ApplyResult {
   object: KubeObject;
   outcome: ApplyOutcome;
@@ -126,8 +134,8 @@ export interface KubeClient {
   readonly contextName: string;
   /** The API server URL of that context. */
   readonly server: string;
-  /** Server-side apply with field manager `ecom`, forcing ownership of conflicting fields. */
-  apply(object: KubeObject): Promise<ApplyResult>;
+  /** Server-side apply with field manager `ecom` (or `options.fieldManager`), forcing ownership of conflicting fields. */
+  apply(object: KubeObject, options?: ApplyOptions): Promise<ApplyResult>;
   /** Undefined when the object does not exist. */
   get(ref: ObjectRef): Promise<KubeObject | undefined>;
   listObjects(apiVersion: string, kind: string, options?: ListOptions): Promise<KubeObject[]>;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { EcomError, UsageError } from '../core/errors.js';
 import { resolveStateDir } from '../core/state-dir.js';
 import { RUNTIME_NAMES, createRuntime, isRuntimeName, runtimeAvailable } from './registry.js';
 import type { Runtime, RuntimeName, RuntimeSettings } from './types.js';
@@ -71,14 +71,35 @@ export async function detectRuntime(opts: DetectOptions): Promise<RuntimeChoice>
   return { ...choice, runtime };
 }
 
-/** The runtime a previous `up` recorded here; undefined when none was (or the record is unreadable). */
+/**
+ * The runtime a previous `up` recorded here; undefined when none was. A record that
+ * exists but cannot be read is an error, not "none": guessing another runtime would
+ * have `down` stop nothing and report success while a cluster keeps running.
+ */
 export function readRecordedRuntime(stateDir: string): RuntimeName | undefined {
+  const file = join(stateDir, RUNTIME_RECORD_FILE);
+  let text: string;
   try {
-    const record = JSON.parse(readFileSync(join(stateDir, RUNTIME_RECORD_FILE), 'utf8')) as { runtime?: unknown };
-    return typeof record.runtime === 'string' && isRuntimeName(record.runtime) ? record.runtime : undefined;
-  } catch {
-    return undefined;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw damagedRecord(file, (err as Error).message);
   }
+  let record: { runtime?: unknown };
+  try {
+    record = JSON.parse(text) as { runtime?: unknown };
+  } catch {
+    throw damagedRecord(file, 'not JSON');
+  }
+  if (typeof record?.runtime === 'string' && isRuntimeName(record.runtime)) return record.runtime;
+  throw damagedRecord(file, `no known runtime in it (${RUNTIME_NAMES.join(', ')})`);
+}
+
+function damagedRecord(file: string, why: string): EcomError {
+  return new EcomError(
+    `the runtime record ${file} is damaged (${why})`,
+    `name the runtime with --runtime ${RUNTIME_NAMES.join('|')} (the next \`ecom up\` rewrites the record), or remove the file`,
+  );
 }
 
 /** Written by `up` before it starts anything, so a failed `up` is still cleaned up by the right runtime. */

@@ -6,7 +6,8 @@
  */
 
 import type { Health } from '../core/health-probe.js';
-import type { LogLine } from '../core/log-merge.js';
+import type { LogLevel } from '../core/log-level.js';
+import type { LogLine, LogSource } from '../core/log-merge.js';
 import type { Endpoints, ServiceName } from '../core/system.js';
 
 export type RuntimeName = 'kind' | 'context' | 'local';
@@ -133,6 +134,22 @@ export interface DependencyStatus {
   /** One line for a person: where it runs, or why it does not. */
   detail: string;
   url?: string;
+  /** local: how often the supervisor restarted it since `up`, and when last (ISO time). */
+  restarts?: number;
+  lastRestart?: string;
+}
+
+/** local: the detached supervisor that keeps the processes up. */
+export interface SupervisorStatus {
+  /** gone: killed or crashed while parts it started still run, unsupervised. */
+  state: 'running' | 'gone';
+  pid: number;
+  /** The parts still running without it (gone only). */
+  orphans: string[];
+  /** One line for a person. */
+  detail: string;
+  /** What to do about it (gone only). */
+  hint?: string;
 }
 
 export interface SystemStatus {
@@ -143,6 +160,8 @@ export interface SystemStatus {
   dependencies: DependencyStatus[];
   /** kind, context: the port-forwards that put the system on this machine. */
   forwards?: PortForwardStatus[];
+  /** local: whether the supervisor runs, and what runs without it when it does not. */
+  supervisor?: SupervisorStatus;
   endpoints?: Endpoints;
   /** Alerts firing in Prometheus; absent when no Prometheus answers (added by src/observe/). */
   alerts?: FiringAlert[];
@@ -168,7 +187,11 @@ export interface PortForwardStatus {
 export type ProgressEvent =
   /** `verb` says what starts ("starting" by default, "stopping" for down). */
   | { kind: 'start'; task: string; verb?: string }
-  | { kind: 'waiting'; task: string; reason: string }
+  /**
+   * What a task still waits for. `overall`: a summary of every task's own reason, which
+   * plain lines print every few seconds and a live board (whose rows say it) leaves out.
+   */
+  | { kind: 'waiting'; task: string; reason: string; overall?: boolean }
   /** `outcome` replaces "done" ("stopped" for down). */
   | { kind: 'done'; task: string; detail?: string; outcome?: string }
   | { kind: 'skip'; task: string; reason: string }
@@ -182,6 +205,8 @@ export interface UpOptions {
    * Undefined: a system already up keeps its ports, otherwise 0.
    */
   portOffset?: number;
+  /** local: LOG_LEVEL of the services (`--log-level`); undefined: a running system keeps its own, otherwise LOG_LEVEL or info. */
+  logLevel?: string;
   progress: (event: ProgressEvent) => void;
 }
 
@@ -195,12 +220,15 @@ export interface UpResult {
 }
 
 export interface LogOptions {
-  services: ServiceName[];
+  /** Services, and dependencies (postgres, broker, prometheus, supervisor) where the runtime has their logs. */
+  services: LogSource[];
   follow: boolean;
   /** Only lines at or after this time. */
   since?: Date;
   /** Only the last N lines per service before following. */
   tail?: number;
+  /** Only lines at this level or above (core/log-level.ts maps each writer's format); `tail` counts kept lines. */
+  level?: LogLevel;
   signal?: AbortSignal;
 }
 
@@ -233,6 +261,73 @@ export interface Runtime {
   down(options: DownOptions): Promise<DownResult>;
   /** kind, context: what `up` would do, step by step, without doing anything (`ecom up --dry-run`). */
   plan?(options: PlanOptions): Promise<UpPlan>;
+  /** Rebuilds and restarts services in place (`ecom restart`, `ecom up --watch`; docs/architecture.md, "The loop"). */
+  reloader?(): Promise<Reloader>;
+  /** How to reach each part from a shell or a tool, credentials included (`ecom env`); undefined when nothing is up. */
+  access?(): Promise<SystemAccess | undefined>;
+}
+
+/** Rebuild and restart for the loop; one per watching process, closed when it ends. */
+export interface Reloader {
+  /** Files and folders whose change can change what a service runs (watched by `up --watch`). */
+  readonly watchPaths: string[];
+  /**
+   * Builds the current sources. `changedFiles` (absolute paths) are what the watcher
+   * saw; without them (`ecom restart`, the first build) a service counts as changed
+   * when its sources are newer than what runs. A failed build is a value: what ran keeps running.
+   */
+  build(changedFiles?: readonly string[]): Promise<BuildOutcome>;
+  /** Restarts each service on its last build and waits until its /health answers 200. */
+  restart(services: readonly ServiceName[], options: RestartOptions): Promise<RestartOutcome[]>;
+  close(): Promise<void>;
+}
+
+export type BuildOutcome =
+  /** `changed`: the services whose build differs from what they run. */
+  | { ok: true; changed: ServiceName[]; elapsedMs: number }
+  /** `error`: the compiler's messages, as a person reads them. */
+  | { ok: false; error: string; elapsedMs: number };
+
+export interface RestartOptions {
+  /** How long each service may take to answer /health after its restart. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Hears what a slow restart still waits for. */
+  progress?: (event: ProgressEvent) => void;
+}
+
+export interface RestartOutcome {
+  service: ServiceName;
+  ok: boolean;
+  /** From asking for the restart to the new instance running (process started, rollout done). */
+  restartMs: number;
+  /** From asking for the restart to /health answering 200; absent when it did not. */
+  healthyMs?: number;
+  /** What runs now: `pid 4242`, `image localhost:5050/ecom/order:ab12…`. */
+  detail?: string;
+  /** Why it is not healthy, with the service's last log lines when there are. */
+  error?: string;
+}
+
+/** A web UI or API and the login that works there. */
+export interface Login {
+  url: string;
+  user: string;
+  password: string;
+}
+
+/** What `ecom env` prints (docs/architecture.md, "The Runtime contract"). */
+export interface SystemAccess {
+  runtime: RuntimeName;
+  endpoints: Endpoints;
+  /** The services' own connection URLs; absent when not reachable from this machine as is (see `notes`). */
+  databaseUrl?: string;
+  amqpUrl?: string;
+  /** The RabbitMQ management UI and API. */
+  brokerManagement?: Login;
+  grafana?: Login;
+  /** What is not reachable as is and how to reach it (a port-forward, where a secret lives). */
+  notes: string[];
 }
 
 export interface PlanOptions {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { SERVICE_NAMES, type ServiceName } from '../core/system.js';
 import { CheckFailed, describe, excerpt, expectStatus, isRecord, request } from './http.js';
-import { orderReachesConsumer, placeOrder, orderBody } from './order-flow.js';
+import { orderReachesConsumer, placeOrder, orderBody, smokeOrderHeaders, TEST_ORDER_HEADER } from './order-flow.js';
 import { metricsCheck } from './metrics-check.js';
 import { prometheusTargetsUp } from './prometheus-targets.js';
 import type { SmokeCheck } from './types.js';
@@ -90,7 +90,7 @@ const idempotentReplay: SmokeCheck['run'] = async ({ endpoints, signal }) => {
   const replay = await request('POST', `${endpoints.services.order}/create-order`, {
     signal,
     body,
-    headers: { 'idempotency-key': key },
+    headers: smokeOrderHeaders(key),
   });
   expectStatus(replay, 200, 201);
   const replayId = isRecord(replay.json) ? replay.json.id : undefined;
@@ -101,7 +101,8 @@ const idempotentReplay: SmokeCheck['run'] = async ({ endpoints, signal }) => {
 
 const badEmailRejected: SmokeCheck['run'] = async ({ endpoints, signal }) => {
   const body = { customer: { email: 'not-an-email', name: 'Smoke Test' }, items: [{ productId: KNOWN_PRODUCT.id, quantity: 1 }] };
-  const res = await request('POST', `${endpoints.services.order}/create-order`, { signal, body });
+  // Marked like smoke's other orders, so a service that wrongly accepted it would keep it out of the live feed.
+  const res = await request('POST', `${endpoints.services.order}/create-order`, { signal, body, headers: { [TEST_ORDER_HEADER]: 'true' } });
   expectStatus(res, 400);
   const details = isRecord(res.json) && isRecord(res.json.error) ? res.json.error.details : undefined;
   const fields = Array.isArray(details) ? details.map((d) => (isRecord(d) ? d.field : undefined)) : [];

@@ -66,7 +66,7 @@ describe('ecom build', () => {
   it('exits 2 for an unknown service or --push without --registry, 3 when the client is missing', () => {
     const unknown = runCli(['build', 'billing'], { env: env() });
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('unknown service "billing"');
+    expect(unknown.stderr).toContain("unknown service 'billing'");
 
     const noRegistry = runCli(['build', '--push'], { env: env() });
     expect(noRegistry.status).toBe(2);

@@ -6,7 +6,7 @@
 import { ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 import type { Paint } from '../../core/text.js';
-import { formatTable } from '../render.js';
+import { formatFittedTable, wrapWords } from '../render.js';
 import { isRuntimeName, runtimeAvailable } from '../../runtime/registry.js';
 import type { RuntimeName } from '../../runtime/types.js';
 import { compareVersions, ToolRunner } from '../../tools/tool-runner.js';
@@ -189,18 +189,47 @@ interface Verdict {
   missing: string[];
 }
 
-function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint, { runtime, unavailable, missing }: Verdict): string {
+/** Which runtime needs a tool: doctor lists them under it. */
+const GROUPS = [
+  { id: 'local', title: 'local runtime' },
+  { id: 'cluster', title: 'kind and context runtimes' },
+  { id: 'tests', title: 'tests' },
+] as const;
+const CLUSTER_TOOLS = ['docker', 'kind', 'kubectl', 'helm', 'istioctl'];
+export function toolGroup(name: string): (typeof GROUPS)[number]['id'] {
+  if (CLUSTER_TOOLS.includes(name)) return 'cluster';
+  return name === 'chromium' ? 'tests' : 'local';
+}
+
+/** The fitted table's lines, one entry per row with its wrapped continuation lines. */
+function regroup(lines: string[], rows: number): string[][] {
+  const grouped: string[][] = [];
+  for (const line of lines) {
+    if (line.startsWith('   ') && grouped.length > 1) grouped.at(-1)!.push(line);
+    else grouped.push([line]);
+  }
+  return grouped.length === rows + 1 ? grouped : lines.map((l) => [l]);
+}
+
+function renderHuman(reports: ToolReport[], nodeOk: boolean, paint: Paint, { runtime, unavailable, missing }: Verdict, width = 80): string {
   const colour = (r: ToolReport) => {
     const label = statusLabel(r);
     if (r.status === 'ok') return paint.ok(label);
     return r.required ? paint.fail(label) : paint.warn(label);
   };
-  const table = formatTable(
-    reports.map((r) => [r.name, colour(r), r.version ?? '-', r.enables]),
-    { header: ['TOOL', 'STATUS', 'VERSION', 'ENABLES'], headerStyle: paint.bold },
-  );
-  const notes = reports.filter((r) => r.detail).map((r) => `  ${r.name}: ${r.detail}`);
-  const fixes = reports.filter((r) => r.install).map((r) => `  ${r.name}: ${r.install}`);
+  // One table per runtime that needs the tools, columns aligned across them, within 80 columns.
+  const rows = reports.map((r) => [r.name, colour(r), r.version ?? '-', r.enables]);
+  const fitted = formatFittedTable(rows, { header: ['TOOL', 'STATUS', 'VERSION', 'ENABLES'], headerStyle: paint.bold, width, minLast: 16 }).split('\n');
+  const [header, ...body] = regroup(fitted, reports.length);
+  const table = [...header!, ...GROUPS.flatMap((g) => {
+    const members = body.filter((_, i) => toolGroup(reports[i]!.name) === g.id).flat();
+    return members.length > 0 ? [paint.bold(g.title), ...members] : [];
+  })].join('\n');
+  const wrap = (name: string, text: string) => wrapWords(`${name}: ${text}`, width - 4).map((l, i) => `${i === 0 ? '  ' : '    '}${l}`);
+  const notes = reports.filter((r) => r.detail).flatMap((r) => wrap(r.name, r.detail!));
+  // A command on lines of its own, continued with a backslash, so it pastes as one.
+  const command = (text: string) => wrapWords(text, width - 6).map((l, i, all) => `    ${l}${i < all.length - 1 ? ' \\' : ''}`);
+  const fixes = reports.filter((r) => r.install).flatMap((r) => [`  ${r.name}:`, ...command(r.install!)]);
   const verdict = !nodeOk
     ? paint.fail(`Node.js is too old: ecom needs ${MIN_NODE_VERSION} or newer.`)
     : unavailable

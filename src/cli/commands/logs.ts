@@ -1,21 +1,27 @@
 /**
  * `ecom logs [service]`: the services' pino lines, readable and coloured on a TTY, raw
- * JSON otherwise (prefixed by service when merged, and by pod in a cluster). Ctrl-C
- * ends a follow with exit 0.
+ * JSON otherwise (prefixed by service when merged, and by pod in a cluster); a
+ * dependency's own lines (`ecom logs postgres`) as it wrote them. `--level` keeps lines
+ * at a level or above (core/log-level.ts maps each writer's format). The runtime says
+ * when it has no logs at all. Ctrl-C ends a follow with exit 0.
  */
-import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
+import { DEPENDENCY_LOGS, type LogSource } from '../../core/log-merge.js';
+import type { LogLevel } from '../../core/log-level.js';
+import { SERVICE_NAMES } from '../../core/system.js';
 import type { LogLine, Runtime } from '../../runtime/types.js';
-import { EcomError, ExitCode } from '../../core/errors.js';
+import { ExitCode } from '../../core/errors.js';
 import { createOutput, type Output } from '../output.js';
 import type { Paint } from '../../core/text.js';
 
 export interface LogsOptions {
   cwd: string;
-  service?: ServiceName;
+  /** A service or a dependency (postgres, broker, prometheus, supervisor); all four services when absent. */
+  service?: LogSource;
   follow: boolean;
   /** Only lines newer than this many milliseconds. */
   since?: number;
   tail?: number;
+  level?: LogLevel;
   verbose?: boolean;
   runtime?: string;
 }
@@ -28,14 +34,12 @@ export interface LogsDeps {
   now?: () => Date;
 }
 
+/** Merged output is the services'; a dependency is only ever shown alone. */
 const SERVICE_WIDTH = Math.max(...SERVICE_NAMES.map((s) => s.length));
 
 export async function runLogs(options: LogsOptions, deps: LogsDeps = {}): Promise<number> {
   const output = deps.output ?? createOutput({});
   const runtime = deps.runtime ?? (await runtimeFor(options));
-  if (!(await runtime.endpoints())) {
-    throw new EcomError('nothing is running, so there are no logs to show', 'start the system with `ecom up`');
-  }
 
   const stop = new AbortController();
   const onStop = () => stop.abort();
@@ -56,6 +60,7 @@ export async function runLogs(options: LogsOptions, deps: LogsDeps = {}): Promis
       follow: options.follow,
       since: options.since === undefined ? undefined : new Date(now().getTime() - options.since),
       tail: options.tail,
+      level: options.level,
       signal: stop.signal,
     });
     await forEachUntil(lines, stop.signal, (line) => output.print(format(line)));
@@ -112,7 +117,7 @@ const HIDDEN_KEYS = new Set(['time', 'level', 'msg', 'service', 'pid', 'hostname
 
 /** `HH:MM:SS service LEVEL msg reqId=… key=val…` from one pino JSON line. */
 export function prettyLine(line: LogLine, paint: Paint): string {
-  const service = paint.nth(SERVICE_NAMES.indexOf(line.service), line.service.padEnd(SERVICE_WIDTH));
+  const service = paint.nth([...SERVICE_NAMES, ...DEPENDENCY_LOGS].indexOf(line.service), line.service.padEnd(SERVICE_WIDTH));
   const record = parseRecord(line.line);
   if (!record) return `${clock(line.time)} ${service} ${line.pod ? `${paint.dim(line.pod)} ` : ''}${line.line}`;
   const time = clock(parseTime(record.time) ?? line.time);

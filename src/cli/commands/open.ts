@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { EcomError, UsageError } from '../../core/errors.js';
+import { unknownNameMessage } from '../../core/names.js';
 import { OPEN_TARGETS, type Endpoints, type OpenTarget } from '../../core/system.js';
 import { detectRuntime } from '../../runtime/detect.js';
 import type { Runtime, RuntimeName } from '../../runtime/types.js';
@@ -94,7 +95,7 @@ function launchDetached(path: string, url: string): void {
 
 export async function runOpen(options: OpenCommandOptions, deps: OpenDeps = {}): Promise<number> {
   const target = options.target ?? DEFAULT_OPEN_TARGET;
-  if (!isOpenTarget(target)) throw new UsageError(`unknown target "${target}"`, `use one of ${OPEN_TARGETS.join(', ')}`);
+  if (!isOpenTarget(target)) throw new UsageError(unknownNameMessage('target', target, OPEN_TARGETS), `use one of ${OPEN_TARGETS.join(', ')}`);
   const out = deps.output ?? createOutput({});
   const runtime = deps.runtime ?? (await detectRuntime({ cwd: options.cwd, name: options.runtime })).runtime;
   const endpoints = await runtime.endpoints();

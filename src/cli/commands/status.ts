@@ -6,6 +6,7 @@ import type { FiringAlert, PortForwardStatus, Runtime, ServiceDetail, ServiceMet
 import { createOutput, type OutputMode } from '../output.js';
 import { NO_PAINT, type Paint } from '../../core/text.js';
 import { formatEndpoints } from './up.js';
+import { DEFAULT_WIDTH, formatFittedTable, terminalWidth } from '../render.js';
 
 export const WATCH_INTERVAL_MS = 2_000;
 
@@ -24,7 +25,7 @@ export async function runStatus(options: StatusCommandOptions): Promise<number> 
   const observer = new StatusObserver();
   if (!options.watch) {
     const status = await observer.observe(await runtime.status());
-    out.result(renderStatus(status, paint), status);
+    out.result(renderStatus(status, paint, new Date(), terminalWidth()), status);
     return 0;
   }
   const stop = new AbortController();
@@ -47,6 +48,8 @@ export interface WatchOptions {
   signal: AbortSignal;
   intervalMs?: number;
   write?: (text: string) => void;
+  /** Columns to fit (the terminal's by default). */
+  width?: number;
   /** Adds metrics and alerts; kept across refreshes, so each needs one scrape and no wait. */
   observer?: Pick<StatusObserver, 'observe'>;
 }
@@ -58,21 +61,32 @@ export interface WatchOptions {
 export async function watchStatus(runtime: Pick<Runtime, 'status'>, options: WatchOptions): Promise<void> {
   const { mode, paint, signal, observer } = options;
   const write = options.write ?? ((text: string) => void process.stdout.write(text));
-  while (!signal.aborted) {
-    const raw = await runtime.status();
-    const status = observer ? await observer.observe(raw) : raw;
-    if (signal.aborted) break;
-    write(watchFrame(status, mode, paint));
-    // Returns early on abort, holding one listener that it removes either way.
-    await systemClock.sleep(options.intervalMs ?? WATCH_INTERVAL_MS, signal);
+  const width = options.width ?? terminalWidth();
+  if (mode === 'tty') write(ALTERNATE_SCREEN_ON);
+  try {
+    while (!signal.aborted) {
+      const raw = await runtime.status();
+      const status = observer ? await observer.observe(raw) : raw;
+      if (signal.aborted) break;
+      write(watchFrame(status, mode, paint, new Date(), width));
+      // Returns early on abort, holding one listener that it removes either way.
+      await systemClock.sleep(options.intervalMs ?? WATCH_INTERVAL_MS, signal);
+    }
+  } finally {
+    if (mode === 'tty') write(ALTERNATE_SCREEN_OFF);
   }
 }
 
-/** One refresh as written to stdout. */
-export function watchFrame(status: SystemStatus, mode: OutputMode, paint: Paint = NO_PAINT, now = new Date()): string {
+/** Switches a terminal to its alternate screen (and back), so a watch leaves no copies in the scrollback. */
+export const ALTERNATE_SCREEN_ON = '\x1b[?1049h';
+export const ALTERNATE_SCREEN_OFF = '\x1b[?1049l';
+
+/** One refresh as written to stdout: on a TTY the screen redrawn from its top, with when it was refreshed. */
+export function watchFrame(status: SystemStatus, mode: OutputMode, paint: Paint = NO_PAINT, now = new Date(), width = DEFAULT_WIDTH): string {
   if (mode === 'json') return `${JSON.stringify(status)}\n`;
-  if (mode === 'tty') return `\x1b[H\x1b[2J${renderStatus(status, paint)}\n${paint.dim('refreshing every 2 s; Ctrl-C to stop')}\n`;
-  return `--- ${now.toISOString()} ---\n${renderStatus(status, paint)}\n`;
+  const at = now.toTimeString().slice(0, 8);
+  if (mode === 'tty') return `\x1b[H\x1b[J${renderStatus(status, paint, now, width)}\n\n${paint.dim(`refreshed at ${at}, every 2 s; Ctrl-C to stop`)}\n`;
+  return `--- ${now.toISOString()} ---\n${renderStatus(status, paint, now, width)}\n`;
 }
 
 export function formatUptime(seconds: number | undefined): string {
@@ -110,14 +124,16 @@ export function describeForward(forward: PortForwardStatus): string {
   return forward.waitingFor ?? forward.lastError ?? '-';
 }
 
-function table(rows: string[][], paintCell: (row: number, col: number, text: string) => string): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r, i) => `  ${r.map((cell, c) => paintCell(i, c, c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')}`.trimEnd())
-    .join('\n');
+function table(rows: string[][], paintCell: (row: number, col: number, text: string) => string, width = DEFAULT_WIDTH): string {
+  const painted = rows.map((r, i) => r.map((cell, c) => paintCell(i, c, cell)));
+  return formatFittedTable(painted.slice(1), { header: painted[0], width });
 }
 
-export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT, now = new Date()): string {
+/**
+ * Every line within `width` (80 unless the terminal says otherwise): the URL is not a
+ * column (the URLs are listed once, below), and a long DETAIL wraps under itself.
+ */
+export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT, now = new Date(), width = DEFAULT_WIDTH): string {
   if (!status.running) return 'not running (start it with `ecom up`)';
   const tone = (text: string) => {
     const t = text.trim();
@@ -127,18 +143,20 @@ export function renderStatus(status: SystemStatus, paint: Paint = NO_PAINT, now 
     return text;
   };
   const services = [
-    ['SERVICE', 'STATE', 'READY', 'HEALTH', 'RESTARTS', 'URL', 'DETAIL'],
-    ...status.services.map((s) => [s.name, s.state, `${s.ready}/${s.desired}`, s.health, String(s.restarts), s.url, describeDetail(s.detail)]),
+    ['SERVICE', 'STATE', 'READY', 'HEALTH', 'RESTARTS', 'DETAIL'],
+    ...status.services.map((s) => [s.name, s.state, `${s.ready}/${s.desired}`, s.health, String(s.restarts), describeDetail(s.detail)]),
   ];
   const deps = [['DEPENDENCY', 'STATE', 'DETAIL'], ...status.dependencies.map((d) => [d.name, d.state, d.detail])];
   const paintCell = (row: number, _col: number, text: string) => (row === 0 ? paint.bold(text) : tone(text));
-  const parts = [`runtime: ${status.runtime}`, table(services, paintCell), '', table(deps, paintCell)];
+  const parts = [`runtime: ${status.runtime}`, table(services, paintCell, width), '', table(deps, paintCell, width)];
+  const supervisor = status.supervisor;
+  if (supervisor?.state === 'gone') parts.splice(1, 0, paint.fail(`supervisor: ${supervisor.detail}`), `  hint: ${supervisor.hint ?? 'run `ecom up`'}`, '');
   if (status.forwards?.length) {
     const forwards = [
       ['FORWARD', 'LOCAL', 'STATE', 'RECONNECTS', 'DETAIL'],
       ...status.forwards.map((f) => [f.name, `127.0.0.1:${f.localPort}`, f.state, String(f.reconnects), describeForward(f)]),
     ];
-    parts.push('', table(forwards, paintCell));
+    parts.push('', table(forwards, paintCell, width));
   }
   const traffic = renderTraffic(status, paint);
   if (traffic) parts.push('', traffic);

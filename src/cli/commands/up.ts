@@ -1,5 +1,5 @@
 /** `ecom up`: choose the runtime, record the choice, bring the system up, print where it answers. */
-import { UsageError } from '../../core/errors.js';
+import { EcomError, UsageError } from '../../core/errors.js';
 import { SERVICE_NAMES, type Endpoints } from '../../core/system.js';
 import { detectRuntime, readRecordedRuntime, recordRuntimeChoice, type RuntimeChoice } from '../../runtime/detect.js';
 import type { MeshMode, RuntimeName } from '../../runtime/types.js';
@@ -15,6 +15,8 @@ export interface UpCommandOptions {
   portOffset?: number;
   /** Local runtime only. */
   amqpUrl?: string;
+  /** Local runtime only: the services' LOG_LEVEL. */
+  logLevel?: string;
   runtime?: string;
   /** Print the plan of a cluster runtime and run nothing. */
   dryRun?: boolean;
@@ -26,6 +28,8 @@ export interface UpCommandOptions {
   registry?: string;
   /** context: change a cluster that is not local without asking. */
   yes?: boolean;
+  /** After up, rebuild and restart services as their sources change, until interrupted (`ecom dev`). */
+  watch?: boolean;
 }
 
 export interface UpDeps {
@@ -53,16 +57,18 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
     choice = { ...(await detect('kind')), source: 'detected', reason: `${choice.reason}; --dry-run shows the kind runtime's plan` };
   }
   checkRuntimeFlags(options, choice.name);
+  const watch = options.watch ? await import('./dev.js') : undefined;
+  watch?.checkWatchFlags(options, choice.runtime);
   out.info(`runtime: ${choice.name} (${choice.reason}); state in ${choice.stateDir}`);
   if (options.dryRun) return printPlan(choice, options, out);
-  const previous = readRecordedRuntime(choice.stateDir);
+  const previous = previousRuntime(choice.stateDir, (message) => out.warn(message));
   if (previous && previous !== choice.name) {
     out.warn(`an earlier \`ecom up\` here used the ${previous} runtime; what it started may still run (\`ecom down --runtime ${previous}\` stops it)`);
   }
   // Before anything starts, so that status, logs, smoke and down find this runtime even after a failed up.
   recordRuntimeChoice(choice);
   const result = await choice.runtime
-    .up({ timeoutMs: options.timeout, portOffset: options.portOffset, progress: (event) => out.progress(event) })
+    .up({ timeoutMs: options.timeout, portOffset: options.portOffset, logLevel: options.logLevel, progress: (event) => out.progress(event) })
     .finally(() => out.endProgress());
   const elapsedMs = Math.round(performance.now() - started);
   for (const warning of result.warnings) out.warn(warning);
@@ -70,7 +76,7 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
   const headline = result.alreadyUp
     ? 'already up: every service is healthy, nothing changed'
     : `up in ${(elapsedMs / 1000).toFixed(1)} s: every service is healthy`;
-  out.result(`${headline}\n${formatEndpoints(result.endpoints)}`, {
+  out.result(`${headline}\n${formatEndpoints(result.endpoints)}\n${ENV_POINTER}`, {
     runtime: choice.name,
     reason: choice.reason,
     stateDir: choice.stateDir,
@@ -80,14 +86,18 @@ export async function runUp(options: UpCommandOptions, deps: UpDeps = {}): Promi
     warnings: result.warnings,
     notes: result.notes ?? [],
   });
-  return 0;
+  return watch ? watch.runWatch(choice.runtime, out, options.cwd) : 0;
 }
+
+/** Under the URLs: where the passwords are. */
+export const ENV_POINTER = 'connection URLs and logins (DATABASE_URL, AMQP_URL, RabbitMQ): ecom env';
 
 /** A flag that the chosen runtime does not understand is a usage error, not silently ignored. */
 function checkRuntimeFlags(options: UpCommandOptions, runtime: RuntimeName): void {
   const misplaced = (flag: string, runtimes: string) =>
     new UsageError(`${flag} applies to the ${runtimes} runtime${runtimes.includes(' ') ? 's' : ''} only, not ${runtime}`, `drop ${flag}, or add --runtime ${runtimes.split(' ')[0]}`);
   if (options.amqpUrl && runtime !== 'local') throw misplaced('--amqp-url', 'local');
+  if (options.logLevel && runtime !== 'local') throw misplaced('--log-level', 'local');
   if (options.mesh && runtime === 'local') throw misplaced('--mesh', 'kind and context');
   if (runtime !== 'context') {
     for (const [flag, given] of [['--context', options.context], ['--registry', options.registry], ['--yes', options.yes]] as const) {
@@ -107,12 +117,27 @@ async function printPlan(choice: RuntimeChoice, options: UpCommandOptions, out: 
   return 0;
 }
 
+/**
+ * The URLs, one per part: the frontend is the storefront (one line, not two), the
+ * RabbitMQ row says where its login is (`ecom env`).
+ */
 export function formatEndpoints(endpoints: Endpoints): string {
-  const rows: Array<[string, string]> = [['storefront', `${endpoints.services.frontend}/`]];
-  for (const s of SERVICE_NAMES) rows.push([s, endpoints.services[s]]);
+  const rows: Array<[string, string]> = SERVICE_NAMES.map((s) => [s, s === 'frontend' ? `${endpoints.services.frontend}/ (storefront)` : endpoints.services[s]]);
   if (endpoints.prometheus) rows.push(['prometheus', endpoints.prometheus]);
-  if (endpoints.brokerManagement) rows.push(['rabbitmq', `${endpoints.brokerManagement} (management)`]);
+  if (endpoints.grafana) rows.push(['grafana', `${endpoints.grafana} (login: ecom env)`]);
+  if (endpoints.brokerManagement) rows.push(['rabbitmq', `${endpoints.brokerManagement} (login: ecom env)`]);
   if (endpoints.console) rows.push(['console', `${endpoints.console} (ecom open console)`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The runtime recorded before this `up`; a damaged record is said and then rewritten (the runtime was named). */
+function previousRuntime(stateDir: string, warn: (message: string) => void): RuntimeName | undefined {
+  try {
+    return readRecordedRuntime(stateDir);
+  } catch (err) {
+    if (!(err instanceof EcomError)) throw err;
+    warn(`${err.message}; writing it anew`);
+    return undefined;
+  }
 }

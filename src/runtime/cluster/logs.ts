@@ -10,8 +10,8 @@
  * following, lines come as the pods write them, and the stream says when a pod is
  * replaced or a container restarts.
  */
-import { filterSince, lastLines, mergeByTime, noticeLine, type LogLine } from '../../core/log-merge.js';
-import type { ServiceName } from '../../core/system.js';
+import { levelFilter } from '../../core/log-level.js';
+import { filterSince, lastLines, mergeByTime, noticeLine, type LogLine, type LogSource } from '../../core/log-merge.js';
 import { AsyncQueue } from '../../kube/async-queue.js';
 import { workloadLogs, type PodLogEvent, type WorkloadLogOptions } from '../../kube/logs.js';
 import type { KubeClient } from '../../kube/types.js';
@@ -29,36 +29,38 @@ export async function* clusterLogs(client: KubeClient, options: LogOptions): Asy
   if (!options.follow || options.signal?.aborted) return;
   const shown = new ShownLines(backlogs.flatMap((b) => b.lines));
   const followed = backlogs.filter((b) => b.exists).map((b) => b.service);
+  const atLevel = levelFilter(options.level);
   for await (const line of followServices(client, followed, backlogStarted, options.signal)) {
     if (line.time && line.time.getTime() < backlogStarted) continue;
-    if (!shown.takeBack(line)) yield line;
+    if (!shown.takeBack(line) && atLevel(line)) yield line;
   }
 }
 
 interface Backlog {
-  service: ServiceName;
+  service: LogSource;
   exists: boolean;
   lines: LogLine[];
 }
 
 /** One service's backlog, all pods merged: `since` exactly, then its last `tail` lines. */
-async function readBacklog(client: KubeClient, service: ServiceName, options: LogOptions): Promise<Backlog> {
+async function readBacklog(client: KubeClient, service: LogSource, options: LogOptions): Promise<Backlog> {
   const sinceSeconds = options.since ? Math.max(1, Math.ceil((Date.now() - options.since.getTime()) / MS_PER_SECOND)) : undefined;
   const lines: LogLine[] = [];
   try {
-    // tailLines per pod: no pod can add more than `tail` to the service's last `tail`.
-    for await (const event of workloadLogs(client, { ...deploymentOf(service), follow: false, tailLines: options.tail, sinceSeconds })) {
+    // tailLines per pod: no pod can add more than `tail` to the service's last `tail` (unless a level drops some).
+    const tailLines = options.level ? undefined : options.tail;
+    for await (const event of workloadLogs(client, { ...workloadOf(service), follow: false, tailLines, sinceSeconds })) {
       lines.push(toLogLine(service, event));
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return { service, exists: false, lines: [noticeLine(service, `no logs for ${service}: ${message}`, 'warn')] };
   }
-  return { service, exists: true, lines: lastLines(filterSince(lines, options.since), options.tail) };
+  return { service, exists: true, lines: lastLines(filterSince(lines, options.since).filter(levelFilter(options.level)), options.tail) };
 }
 
 /** Every service followed at once, lines in the order they arrive, until the signal aborts. */
-function followServices(client: KubeClient, services: ServiceName[], from: number, signal: AbortSignal | undefined): AsyncIterable<LogLine> {
+function followServices(client: KubeClient, services: LogSource[], from: number, signal: AbortSignal | undefined): AsyncIterable<LogLine> {
   const queue = new AsyncQueue<LogLine>();
   const stop = new AbortController();
   const end = () => {
@@ -68,9 +70,9 @@ function followServices(client: KubeClient, services: ServiceName[], from: numbe
   signal?.addEventListener('abort', end, { once: true });
   const sinceSeconds = Math.ceil((Date.now() - from) / MS_PER_SECOND) + FOLLOW_OVERLAP_SECONDS;
   let running = services.length;
-  const follow = async (service: ServiceName) => {
+  const follow = async (service: LogSource) => {
     try {
-      for await (const event of workloadLogs(client, { ...deploymentOf(service), follow: true, sinceSeconds, signal: stop.signal })) {
+      for await (const event of workloadLogs(client, { ...workloadOf(service), follow: true, sinceSeconds, signal: stop.signal })) {
         queue.push(toLogLine(service, event));
       }
     } catch (err) {
@@ -92,12 +94,28 @@ function followServices(client: KubeClient, services: ServiceName[], from: numbe
   };
 }
 
-function deploymentOf(service: ServiceName): Pick<WorkloadLogOptions, 'namespace' | 'workload'> {
-  return { namespace: SERVICES_NAMESPACE, workload: { kind: 'Deployment', name: service } };
+/**
+ * Where a part's pods are: a service's Deployment, or a dependency's workload (the
+ * layout's StatefulSets, the Prometheus chart's server). The cluster runtimes have no
+ * supervisor process: their forwarder logs to <state>/logs/forwarder.log.
+ */
+function workloadOf(source: LogSource): Pick<WorkloadLogOptions, 'namespace' | 'workload'> {
+  switch (source) {
+    case 'postgres':
+      return { namespace: 'database', workload: { kind: 'StatefulSet', name: 'postgres' } };
+    case 'broker':
+      return { namespace: 'messaging', workload: { kind: 'StatefulSet', name: 'rabbitmq' } };
+    case 'prometheus':
+      return { namespace: 'monitoring', workload: { kind: 'Deployment', name: 'prometheus-server' } };
+    case 'supervisor':
+      throw new Error('the cluster runtimes run no supervisor; the port-forwarder logs to <state>/logs/forwarder.log');
+    default:
+      return { namespace: SERVICES_NAMESPACE, workload: { kind: 'Deployment', name: source } };
+  }
 }
 
 /** A pod's line keeps its pod and the kubelet's time; a notice becomes ecom's own marked line. */
-function toLogLine(service: ServiceName, event: PodLogEvent): LogLine {
+function toLogLine(service: LogSource, event: PodLogEvent): LogLine {
   if (event.kind === 'notice') {
     const notice = noticeLine(service, event.message);
     return event.pod ? { ...notice, pod: event.pod } : notice;

@@ -6,7 +6,7 @@
  * (`up --dry-run`), records what `up` made, and answers status, logs and endpoints.
  */
 import { EcomError, ExitCode, TimeoutError, UsageError } from '../../core/errors.js';
-import type { Endpoints } from '../../core/system.js';
+import type { Endpoints, ServiceName } from '../../core/system.js';
 import { imageTags } from '../../images/tags.js';
 import type { KubeClient, KubeObject } from '../../kube/types.js';
 import type { KubeTarget } from '../../kube/kubeconfig.js';
@@ -21,8 +21,10 @@ import type {
   LogOptions,
   MeshMode,
   PlanOptions,
+  Reloader,
   Runtime,
   RuntimeSettings,
+  SystemAccess,
   SystemStatus,
   UpOptions,
   UpPlan,
@@ -163,10 +165,27 @@ export class ClusterRuntime implements Runtime {
   }
 
   /** The objects with the real secrets: generated on the first `up`, kept in the state directory (0600). */
-  private async renderWithSecrets(): Promise<KubeObject[]> {
+  private async renderWithSecrets(tags?: Record<ServiceName, string>): Promise<KubeObject[]> {
     const { secrets } = await loadOrCreateClusterSecrets(this.stateDir);
     const registry = this.target.overlay === 'context' ? this.target.registry : undefined;
-    return (await renderSystem({ root: this.root, overlay: this.target.overlay, registry, tags: await imageTags(this.root), secrets, redact: false })) as KubeObject[];
+    return (await renderSystem({ root: this.root, overlay: this.target.overlay, registry, tags: tags ?? (await imageTags(this.root)), secrets, redact: false })) as KubeObject[];
+  }
+
+  /** Rebuild a changed image, push it, roll its Deployment (reload.ts); needs a cluster `up` made. */
+  async reloader(): Promise<Reloader> {
+    const record = readClusterRecord(this.stateDir);
+    if (!record) throw new EcomError(`nothing runs on the ${this.name} runtime here`, 'start it with `ecom up`');
+    const { ClusterReloader } = await import('./reload.js');
+    let client: Promise<KubeClient> | undefined;
+    return new ClusterReloader({
+      root: this.root,
+      registry: this.target.registry,
+      tools: this.tools,
+      fetch: this.fetchImpl,
+      kube: () => (client ??= import('../../kube/connect.js').then(({ connectKube }) => connectKube(record))),
+      systemObjects: (tags) => this.renderWithSecrets(tags),
+      endpoints: () => this.endpointsAt(record.portOffset),
+    });
   }
 
   /** Nothing recorded, or a cluster that no longer answers (deleted by hand): nothing runs. */
@@ -187,10 +206,10 @@ export class ClusterRuntime implements Runtime {
     });
   }
 
-  /** The services' pods' logs merged in time (runtime/cluster/logs.ts); none before an `up`. */
+  /** The services' pods' logs merged in time (runtime/cluster/logs.ts); pods only, so none before `up` or after `down`. */
   async *logs(options: LogOptions): AsyncIterable<LogLine> {
     const record = readClusterRecord(this.stateDir);
-    if (!record) return;
+    if (!record) throw new EcomError('nothing is running, so there are no logs to show', 'start the system with `ecom up`');
     const [{ connectKube }, { clusterLogs }] = await Promise.all([import('../../kube/connect.js'), import('./logs.js')]);
     yield* clusterLogs(await connectKube(record), options);
   }
@@ -200,6 +219,16 @@ export class ClusterRuntime implements Runtime {
     const record = readClusterRecord(this.stateDir);
     if (!record || forwarderPid(this.stateDir) === undefined) return undefined;
     return this.endpointsAt(record.portOffset);
+  }
+
+  /** The forwarded URLs and the logins from the generated secrets; undefined before an `up`. */
+  async access(): Promise<SystemAccess | undefined> {
+    const record = readClusterRecord(this.stateDir);
+    if (!record) return undefined;
+    const { clusterAccess } = await import('./access.js');
+    const access = await clusterAccess(this.name, this.stateDir, record, this.endpointsAt(record.portOffset));
+    if (forwarderPid(this.stateDir) === undefined) access.notes.unshift('the port-forwards are not running: these URLs answer after `ecom up`');
+    return access;
   }
 
   /** The forwards' URLs, and the console's when the forwarder serves one. */

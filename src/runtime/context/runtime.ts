@@ -6,7 +6,7 @@
  */
 import { rmSync } from 'node:fs';
 import { UsageError } from '../../core/errors.js';
-import { defaultKubeconfigPath } from '../../kube/kubeconfig.js';
+import { checkKubeconfigFile, defaultKubeconfigPath } from '../../kube/kubeconfig.js';
 import { requireRegistry } from '../../manifests/render.js';
 import { clusterSecretsFile } from '../../manifests/secrets.js';
 import { readClusterRecord, removeClusterRecord, type ClusterStepContext } from '../cluster/context.js';
@@ -46,7 +46,7 @@ export class ContextTarget implements ClusterTarget {
   kube() {
     const record = readClusterRecord(this.settings.stateDir);
     const kubeconfigPath = record && !this.settings.contextName ? record.kubeconfigPath : defaultKubeconfigPath(this.settings.env);
-    const context = this.settings.contextName ?? record?.context ?? currentContextOf(kubeconfigPath);
+    const context = this.settings.contextName ?? record?.context ?? currentContextFromFile(kubeconfigPath);
     if (!context) {
       throw new UsageError(`kubeconfig ${kubeconfigPath} names no current context`, 'name the cluster with --context NAME (kubectl config get-contexts lists them)');
     }
@@ -113,4 +113,14 @@ export class ContextRuntime extends ClusterRuntime {
   constructor(settings: ContextSettings, deps: ContextDeps = {}) {
     super(new ContextTarget(settings, deps), settings, deps);
   }
+}
+
+/**
+ * The file's current context, read only when --context and the record name none (a
+ * dry run with --context reads nothing). A missing or unreadable file is said as such
+ * (exit 3), not as a file without a context; connecting checks it again (loadKubeconfig).
+ */
+function currentContextFromFile(kubeconfigPath: string): string | undefined {
+  checkKubeconfigFile(kubeconfigPath);
+  return currentContextOf(kubeconfigPath);
 }

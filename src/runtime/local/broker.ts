@@ -3,13 +3,12 @@
  * else a RabbitMQ node of our own when rabbitmq-server is installed; else a broker
  * already answering on 127.0.0.1:5672; else none (orders wait in the outbox).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import type { BrokerKind, OwnedProcess } from './state.js';
-import { openLogForAppend } from './log-files.js';
-import { commandLine } from '../../core/processes.js';
+import { commandLine, isOurs, stopOwned } from '../../core/processes.js';
+import { SupervisedProcess } from './supervised.js';
 import { childPids, stopEpmdOn } from './proc.js';
 import { LOCAL_BROKER_URL, amqpUrlFor, prepareRabbitNode, rabbitEnv, waitForAmqp, type RabbitNodePlan } from './rabbitmq.js';
 
@@ -53,10 +52,22 @@ function logShows(file: string, text: string): boolean {
   }
 }
 
-/** A RabbitMQ node of our own, run through the rabbitmq-server script (which forwards SIGTERM to the VM). */
+/** What the supervisor hears from its node: every state change, and its log lines. */
+export interface NodeHooks {
+  onChange: () => void;
+  log: (message: string) => void;
+}
+
+/**
+ * A RabbitMQ node of our own, run through the rabbitmq-server script (which forwards
+ * SIGTERM to the VM), supervised like every other part: restarted with back-off when
+ * it dies (supervised.ts), on the same ports, node name and data, so clients reconnect
+ * to the same URL and durable queues keep their messages.
+ */
 export class OwnRabbitNode {
-  private child: ChildProcess | undefined;
-  private exitedEarly = false;
+  private proc: SupervisedProcess | undefined;
+  /** The VM last seen under the script: killed before a restart if it outlived its script. */
+  private lastVm: OwnedProcess | undefined;
 
   constructor(
     readonly plan: RabbitNodePlan,
@@ -72,38 +83,47 @@ export class OwnRabbitNode {
     return `http://127.0.0.1:${this.plan.managementPort}/`;
   }
 
-  /** The script's pid; its environment carries our directory. */
+  /** The supervised script (restarts, last exit). */
+  get supervised(): SupervisedProcess | undefined {
+    return this.proc;
+  }
+
+  /** The script's pid while it runs; its environment carries our directory. */
   get process(): OwnedProcess | undefined {
-    return this.child?.pid ? { pid: this.child.pid, markers: [this.plan.dir] } : undefined;
+    const owned = this.proc?.owned;
+    return owned ? { pid: owned.pid, markers: [this.plan.dir] } : undefined;
   }
 
   /** The Erlang VM under the script (found once the node runs). */
   get vm(): OwnedProcess | undefined {
-    const pid = this.child?.pid;
+    const pid = this.proc?.owned?.pid;
     if (!pid) return undefined;
     const vmPid = childPids(pid).find((c) => commandLine(c)?.includes('beam'));
-    return vmPid ? { pid: vmPid, markers: [this.plan.dir] } : undefined;
+    if (vmPid) this.lastVm = { pid: vmPid, markers: [this.plan.dir] };
+    return vmPid ? this.lastVm : undefined;
   }
 
-  start(baseEnv: NodeJS.ProcessEnv): void {
+  start(baseEnv: NodeJS.ProcessEnv, hooks: NodeHooks = { onChange: () => {}, log: () => {} }): void {
     prepareRabbitNode(this.plan);
-    const fd = openLogForAppend(this.logFile);
-    try {
-      this.child = spawn(this.script, [], { env: rabbitEnv(this.plan, baseEnv), stdio: ['ignore', fd, fd], cwd: this.plan.dir });
-    } finally {
-      closeSync(fd);
-    }
-    this.child.once('exit', () => {
-      this.exitedEarly = true;
+    this.proc = new SupervisedProcess({
+      name: 'broker',
+      command: this.script,
+      args: [],
+      env: rabbitEnv(this.plan, baseEnv),
+      cwd: this.plan.dir,
+      logFile: this.logFile,
+      markers: [this.plan.dir],
+      descendants: () => (this.vm ? [this.vm.pid] : []),
+      beforeRestart: () => this.stopOrphanedVm(),
+      onChange: hooks.onChange,
+      log: hooks.log,
     });
-    this.child.once('error', () => {
-      this.exitedEarly = true;
-    });
+    this.proc.start();
   }
 
-  /** True once an AMQP handshake with our credentials succeeds; false if the node died or time ran out. */
+  /** True once an AMQP handshake with our credentials succeeds; false if the node was stopped or time ran out. */
   ready(deadline: number): Promise<boolean> {
-    return waitForAmqp(this.url, deadline, () => !this.exitedEarly);
+    return waitForAmqp(this.url, deadline, () => this.proc !== undefined && this.proc.state !== 'stopped');
   }
 
   /**
@@ -115,7 +135,7 @@ export class OwnRabbitNode {
     let done = false;
     void settled.finally(() => (done = true));
     const logFile = join(this.plan.dir, 'log', `${this.plan.nodeName}.log`);
-    const seen = () => (done || this.exitedEarly || logShows(logFile, RABBIT_LATE_BOOT_MARK) ? true : undefined);
+    const seen = () => (done || this.proc?.state === 'stopped' || logShows(logFile, RABBIT_LATE_BOOT_MARK) ? true : undefined);
     // `settled` is ready(), itself bounded by the boot timeout; this bound only guards a bug there.
     const what = 'the node to near the end of its boot';
     await orOnTimeout(pollUntil(seen, { what, timeoutMs: RABBIT_BOOT_TIMEOUT_MS, intervalMs: BOOT_LOG_POLL_MS }), undefined);
@@ -126,28 +146,14 @@ export class OwnRabbitNode {
    * then our private epmd, which the VM started detached and which would outlive it.
    */
   async stop(graceMs: number): Promise<void> {
-    if (!this.child) return;
-    await this.stopNode(graceMs);
+    if (!this.proc) return;
+    await this.proc.stop(graceMs);
+    await this.stopOrphanedVm();
     await stopEpmdOn(this.plan.epmdPort, { graceMs: EPMD_GRACE_MS });
   }
 
-  private async stopNode(graceMs: number): Promise<void> {
-    const child = this.child;
-    if (!child || this.exitedEarly) return;
-    const vm = this.vm;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      if (vm) {
-        try {
-          process.kill(vm.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }, graceMs);
-    await exited;
-    clearTimeout(timer);
+  /** A VM whose script was killed still holds the node name and ports: it must go first. */
+  private async stopOrphanedVm(): Promise<void> {
+    if (this.lastVm && isOurs(this.lastVm)) await stopOwned(this.lastVm, { signal: 'SIGKILL', graceMs: EPMD_GRACE_MS });
   }
 }

@@ -1,26 +1,29 @@
 /**
  * The supervisor's dependencies: embedded PostgreSQL, the broker (given, own node or a
  * local one) and Prometheus, each started concurrently and recorded in the state it
- * shares with the supervisor; stopped together after the services.
+ * shares with the supervisor; stopped together after the services. PostgreSQL, our own
+ * broker node and Prometheus are supervised processes: restarted with back-off when
+ * they die, their restarts recorded for `ecom status`.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { orOnTimeout, pollUntil } from '../../core/poll.js';
 import { postgresCanReach } from './access.js';
 import { OwnRabbitNode, RABBIT_BOOT_TIMEOUT_MS, chooseBroker, type BrokerChoice } from './broker.js';
-import { freePort, startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
+import { freePort } from './embedded-postgres.js';
+import { initialisePostgres, postgresLaunch, postgresReady } from './postgres-process.js';
 import { appendToLog } from './log-files.js';
 import { fallbackDataRoot, postgresDataDir, stateId, type StatePaths } from './paths.js';
 import { PROMETHEUS_BASE_PORT, RABBITMQ_MANAGEMENT_BASE_PORT, preferredOrFreePort, shiftedPort } from './ports.js';
 import { findPrometheus, prometheusArgs, prometheusConfig } from './prometheus.js';
-import { stopOwned } from '../../core/processes.js';
 import { LOCAL_BROKER_URL, amqpAnswers, findRabbitmqServer } from './rabbitmq.js';
 import type { Secrets } from './secrets.js';
-import { redactUrl, type LocalState, type Plan } from './state.js';
+import { redactUrl, type LocalState, type Plan, type RestartRecord } from './state.js';
 import { SupervisedProcess } from './supervised.js';
 
 const DEPENDENCY_GRACE_MS = 20_000;
 const POSTGRES_START_TIMEOUT_MS = 60_000;
+const POSTGRES_POLL_MS = 100;
 const PROMETHEUS_READY_TIMEOUT_MS = 30_000;
 const PROMETHEUS_POLL_MS = 100;
 const PROMETHEUS_GRACE_MS = 5_000;
@@ -43,10 +46,17 @@ export interface BrokerStart {
   node: () => OwnRabbitNode | undefined;
 }
 
+/** Our PostgreSQL, as the services reach it. */
+export interface PostgresServer {
+  url: string;
+}
+
 export class Dependencies {
-  private postgres: EmbeddedServer | undefined;
-  private postgresStarting: Promise<EmbeddedServer | undefined> | undefined;
+  private postgresProcess: SupervisedProcess | undefined;
+  private postgresStarting: Promise<PostgresServer | undefined> | undefined;
   private rabbit: OwnRabbitNode | undefined;
+  /** Restarts of our node whose coming back is already awaited. */
+  private nodeRestartsAwaited = 0;
   private prometheusProcess: SupervisedProcess | undefined;
 
   constructor(private readonly ctx: SupervisorContext) {}
@@ -68,37 +78,50 @@ export class Dependencies {
     return dataDir;
   }
 
-  startPostgres(dataDir: string, secrets: Secrets): Promise<EmbeddedServer | undefined> {
+  startPostgres(dataDir: string, secrets: Secrets): Promise<PostgresServer | undefined> {
     this.postgresStarting = this.bootPostgres(dataDir, secrets);
     return this.postgresStarting;
   }
 
-  private async bootPostgres(dataDir: string, secrets: Secrets): Promise<EmbeddedServer | undefined> {
+  /** initdb when needed, then the server as a supervised process on a port kept across its restarts. */
+  private async bootPostgres(dataDir: string, secrets: Secrets): Promise<PostgresServer | undefined> {
     const { paths, state, log } = this.ctx;
     const logFile = join(paths.logsDir, 'postgres.log');
     try {
       const port = await freePort();
       state.postgres.port = port;
-      const server = await withTimeout(
-        startEmbeddedPostgres({ dataDir, port, password: secrets.postgresPassword, onLog: (l) => appendToLog(logFile, l.endsWith('\n') ? l : `${l}\n`) }),
-        POSTGRES_START_TIMEOUT_MS,
-        `no answer within ${POSTGRES_START_TIMEOUT_MS / 1000} s`,
-      );
-      this.postgres = server;
-      Object.assign(state.postgres, {
-        phase: 'running',
-        startedAt: new Date().toISOString(),
-        process: server.pid ? { pid: server.pid, markers: [dataDir] } : undefined,
+      await initialisePostgres(dataDir, secrets.postgresPassword, (l) => appendToLog(logFile, l.endsWith('\n') ? l : `${l}\n`));
+      if (this.ctx.stopping()) return undefined;
+      const launch = await postgresLaunch(dataDir, port);
+      const url = `postgres://postgres:${encodeURIComponent(secrets.postgresPassword)}@127.0.0.1:${port}/postgres`;
+      const proc = new SupervisedProcess({ name: 'postgres', ...launch, logFile, markers: [dataDir], onChange: () => this.recordPostgres(), log });
+      this.postgresProcess = proc;
+      proc.start();
+      const ready = pollUntil(() => (proc.state === 'stopped' ? false : postgresReady(dataDir, proc.pid) ? true : undefined), {
+        what: 'PostgreSQL to answer',
+        timeoutMs: POSTGRES_START_TIMEOUT_MS,
+        intervalMs: POSTGRES_POLL_MS,
       });
+      if (!(await orOnTimeout(ready, false))) throw new Error(`no answer on 127.0.0.1:${port} within ${POSTGRES_START_TIMEOUT_MS / 1000} s; see logs/postgres.log`);
+      Object.assign(state.postgres, { phase: 'running', startedAt: new Date().toISOString() });
       log(`postgres running on 127.0.0.1:${port} (data ${dataDir})`);
-      this.ctx.save();
-      return server;
+      this.recordPostgres();
+      return { url };
     } catch (err) {
       Object.assign(state.postgres, { phase: 'failed', error: (err as Error).message });
-      log(`postgres failed: ${(err as Error).message}`);
+      log(`[error] postgres failed: ${(err as Error).message}`);
+      await this.postgresProcess?.stop(DEPENDENCY_GRACE_MS, 'SIGINT');
       this.ctx.save();
       return undefined;
     }
+  }
+
+  /** The supervised server's pid and restarts, into the shared state. */
+  private recordPostgres(): void {
+    const proc = this.postgresProcess;
+    if (!proc) return;
+    Object.assign(this.ctx.state.postgres, { process: proc.owned, ...restartsOf(proc) });
+    this.ctx.save();
   }
 
   startBroker(secrets: Secrets): BrokerStart {
@@ -142,7 +165,7 @@ export class Dependencies {
     const { state, log } = this.ctx;
     if (this.ctx.stopping()) return;
     this.rabbit = node;
-    node.start(process.env);
+    node.start(process.env, { onChange: () => this.recordNode(node), log });
     log(`rabbitmq node ${node.plan.nodeName} starting (pid ${node.process?.pid})`);
     Object.assign(state.broker, { nodeName: node.plan.nodeName, managementUrl: node.managementUrl, process: node.process, epmdPort: node.plan.epmdPort, startedAt: new Date().toISOString() });
     this.ctx.save();
@@ -153,10 +176,37 @@ export class Dependencies {
       log(`rabbitmq node ${node.plan.nodeName} ready on 127.0.0.1:${node.plan.amqpPort}`);
     } else {
       Object.assign(state.broker, { phase: 'failed', error: `node ${node.plan.nodeName} did not accept connections; see logs/rabbitmq.log` });
-      log(`rabbitmq node ${node.plan.nodeName} failed to start`);
+      log(`[error] rabbitmq node ${node.plan.nodeName} failed to start`);
       await node.stop(5_000);
       state.broker.process = undefined;
     }
+    this.ctx.save();
+  }
+
+  /**
+   * The node's script pid and restarts, into the shared state. After a restart the VM
+   * is a new process: it is recorded once the node answers again.
+   */
+  private recordNode(node: OwnRabbitNode): void {
+    const broker = this.ctx.state.broker;
+    const proc = node.supervised;
+    if (!proc) return;
+    Object.assign(broker, { process: node.process, ...restartsOf(proc) });
+    if (proc.state === 'restarting') Object.assign(broker, { vm: undefined });
+    if (proc.state === 'running' && proc.restarts > this.nodeRestartsAwaited) {
+      this.nodeRestartsAwaited = proc.restarts;
+      void this.awaitRestartedNode(node);
+    }
+    this.ctx.save();
+  }
+
+  private async awaitRestartedNode(node: OwnRabbitNode): Promise<void> {
+    const broker = this.ctx.state.broker;
+    broker.phase = 'starting';
+    const ok = await node.ready(Date.now() + RABBIT_BOOT_TIMEOUT_MS);
+    if (this.ctx.stopping()) return;
+    Object.assign(broker, ok ? { phase: 'running', vm: node.vm } : { phase: 'failed', error: `node ${node.plan.nodeName} did not come back; see logs/rabbitmq.log` });
+    this.ctx.log(`rabbitmq node ${node.plan.nodeName} ${ok ? 'answers again after its restart' : 'did not come back after its restart'}`);
     this.ctx.save();
   }
 
@@ -183,7 +233,10 @@ export class Dependencies {
       env: process.env,
       logFile: join(paths.logsDir, 'prometheus.log'),
       markers: [dir],
-      onChange: () => this.ctx.save(),
+      onChange: () => {
+        Object.assign(state.prometheus, restartsOf(this.prometheusProcess!));
+        this.ctx.save();
+      },
       log: this.ctx.log,
     });
     Object.assign(state.prometheus, { port, url, plannedPort });
@@ -209,13 +262,12 @@ export class Dependencies {
 
   /** Stops Prometheus, the broker node and PostgreSQL together (after the services). */
   async stop(): Promise<void> {
-    const pg = this.postgres ?? (await this.postgresStarting);
+    await this.postgresStarting;
     await Promise.all([
       this.prometheusProcess?.stop(PROMETHEUS_GRACE_MS),
       this.rabbit?.stop(DEPENDENCY_GRACE_MS),
-      pg && withTimeout(pg.stop(), DEPENDENCY_GRACE_MS, 'slow').catch(() =>
-        stopOwned(this.ctx.state.postgres.process, { signal: 'SIGKILL', graceMs: 1_000 }),
-      ),
+      // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for clients.
+      this.postgresProcess?.stop(DEPENDENCY_GRACE_MS, 'SIGINT'),
     ]);
   }
 }
@@ -238,10 +290,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** What a state record keeps of a supervised part's restarts. */
+function restartsOf(proc: SupervisedProcess): RestartRecord {
+  return proc.lastRestart ? { restarts: proc.restarts, lastRestart: proc.lastRestart } : { restarts: proc.restarts };
 }

@@ -3,19 +3,20 @@
  * end, new lines forwards a chunk at a time, and a cursor that follows one service's
  * file across truncation and replacement (rotation). After a replacement it drains the
  * old file to its end through the descriptor it holds, then re-attaches to the new
- * file and says so in the stream.
+ * file and says so in the stream. After a truncation (a copy-and-truncate rotation) it
+ * reads what it missed from `<file>.1` and starts over at the top.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import type { ServiceName } from '../../core/system.js';
 import type { LogLine } from '../types.js';
-import { noticeLine, sinceFilter, toLogLines } from '../../core/log-merge.js';
+import { levelFilter, type LogLevel } from '../../core/log-level.js';
+import { lastLines, noticeLine, sinceFilter, toLogLines, type LogSource } from '../../core/log-merge.js';
 
 export const READ_CHUNK_BYTES = 64 * 1024;
 /** A run this long without a newline is cut into a line of its own, so memory stays bounded. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 export const REPLACED_NOTICE = 'log file replaced (rotated or recreated); re-attached to the new file';
-export const TRUNCATED_NOTICE = 'log file truncated; reading it again from its start';
+export const TRUNCATED_NOTICE = 'log file truncated (rotated: copied to .1); reading it again from its start';
 
 const NEWLINE = 0x0a;
 
@@ -97,7 +98,7 @@ export interface CursorRead {
   more: boolean;
 }
 
-/** One service's log file, followed by descriptor and inode. */
+/** One service's (or dependency's) log file, followed by descriptor and inode. */
 export class ServiceLogCursor {
   private fd: number | undefined;
   private ino: number | undefined;
@@ -107,19 +108,26 @@ export class ServiceLogCursor {
   /** The file we followed went away: say so when a new one is attached. */
   private lost = false;
   private readonly keepSince: (lines: LogLine[]) => LogLine[];
+  private readonly leveled: boolean;
 
   constructor(
-    readonly service: ServiceName,
+    readonly service: LogSource,
     private readonly file: string,
     since?: Date,
+    level?: LogLevel,
   ) {
-    this.keepSince = sinceFilter(since);
+    const afterSince = sinceFilter(since);
+    const atLevel = levelFilter(level);
+    this.keepSince = (lines) => afterSince(lines).filter(atLevel);
+    this.leveled = level !== undefined;
     this.attach();
   }
 
-  /** The last `n` lines (after `since`); following continues after them. */
+  /** The last `n` lines (after `since`, at the level); following continues after them. */
   tail(n: number): LogLine[] {
     if (this.fd === undefined) return [];
+    // Which lines pass a level is known only by reading them: keep the last n of the whole file.
+    if (this.leveled) return lastLines([...this.stream()], n);
     const chunk = tailLinesAt(this.fd, n);
     this.offset = chunk.offset;
     return this.keepSince(toLogLines(this.service, chunk.lines));
@@ -141,6 +149,7 @@ export class ServiceLogCursor {
     const fd = this.fd!;
     const size = fstatSync(fd).size;
     if (size < this.offset) {
+      out.push(...this.keepSince(toLogLines(this.service, rotatedRest(this.file, this.offset))));
       this.offset = 0;
       out.push(noticeLine(this.service, TRUNCATED_NOTICE, 'warn'));
     }
@@ -182,6 +191,31 @@ export class ServiceLogCursor {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
     this.ino = undefined;
+  }
+}
+
+/**
+ * After a copy-and-truncate rotation (log-writer.ts), the lines a follower had not read
+ * yet are in `<file>.1` past the offset it had reached: read them from there.
+ */
+function rotatedRest(file: string, offset: number): string[] {
+  let fd: number;
+  try {
+    fd = openSync(`${file}.1`, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    if (fstatSync(fd).size <= offset) return [];
+    const lines: string[] = [];
+    for (let at = offset; ; ) {
+      const chunk = readLinesAt(fd, at, READ_CHUNK_BYTES, true);
+      if (chunk.offset === at) return lines;
+      lines.push(...chunk.lines);
+      at = chunk.offset;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,89 +1,69 @@
 /**
- * The service log files the supervisor writes: whole lines only, and capped. When a
- * file would grow past LOG_ROTATE_BYTES it is renamed to `<name>.1` (replacing the
- * previous one) and a new file is started, so a long-running system keeps at most
- * about twice the cap per service. Readers follow by inode (log-reader.ts).
+ * Capping the log files the local runtime's processes write. Every supervised process
+ * writes its own log file through a descriptor it inherited (supervised.ts says why),
+ * so the file cannot be renamed away under it: the writer would keep writing to the
+ * renamed file. Rotation is therefore copy-and-truncate, as logrotate's `copytruncate`:
+ * past LOG_ROTATE_BYTES the content is copied to `<name>.1` (replacing the previous
+ * one) and the file truncated to zero, where the writer (O_APPEND) carries on. A long
+ * running system keeps at most about twice the cap per part, plus what one check
+ * interval adds. Readers notice the truncation and finish from `<name>.1` (log-reader.ts).
+ *
+ * The price: lines written between the last copied byte and the truncation are lost.
+ * The copy is repeated until a read finds nothing new, so that window is one read and
+ * one ftruncate, once per 20 MB.
  */
-import { closeSync, fstatSync, renameSync, writeSync } from 'node:fs';
-import { openLogForAppend } from './log-files.js';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { LOG_FILE_MODE } from './log-files.js';
 
 export const LOG_ROTATE_BYTES = 20 * 1024 * 1024;
-/** A run this long without a newline is written as it is, so a partial line cannot grow without bound. */
-const MAX_PENDING_BYTES = 1024 * 1024;
-const NEWLINE = 0x0a;
+/** How often a supervised process's log size is checked. */
+export const ROTATE_CHECK_MS = 5_000;
+const COPY_CHUNK_BYTES = 256 * 1024;
 
-export class RotatingLog {
-  private fd: number | undefined;
-  private size = 0;
-  /** Set after a write failed (disk full, directory gone), so that is reported once. */
-  private failed = false;
-
-  constructor(
-    readonly file: string,
-    private readonly maxBytes = LOG_ROTATE_BYTES,
-    private readonly onError: (message: string) => void = () => {},
-  ) {}
-
-  /** Appends `data` (whole lines), rotating first when it would pass the cap. Never throws. */
-  write(data: Buffer): void {
-    if (data.length === 0) return;
-    try {
-      if (this.fd === undefined) this.open();
-      if (this.size > 0 && this.size + data.length > this.maxBytes) this.rotate();
-      for (let done = 0; done < data.length; ) done += writeSync(this.fd!, data, done, data.length - done);
-      this.size += data.length;
-      this.failed = false;
-    } catch (err) {
-      if (!this.failed) this.onError(`cannot write ${this.file}: ${(err as Error).message}`);
-      this.failed = true;
-      this.close();
-    }
+/** Rotates `file` when it is larger than `maxBytes`; true when it did. Never throws. */
+export function rotateIfOver(file: string, maxBytes = LOG_ROTATE_BYTES, onError: (message: string) => void = () => {}): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch {
+    return false;
   }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-
-  private open(): void {
-    this.fd = openLogForAppend(this.file);
-    this.size = fstatSync(this.fd).size;
-  }
-
-  /** A rename that fails leaves the file growing rather than losing lines. */
-  private rotate(): void {
-    this.close();
-    try {
-      renameSync(this.file, `${this.file}.1`);
-    } catch (err) {
-      this.onError(`cannot rotate ${this.file}: ${(err as Error).message}`);
-    }
-    this.open();
+  try {
+    if (fstatSync(fd).size <= maxBytes) return false;
+    copyThenTruncate(fd, file);
+    return true;
+  } catch (err) {
+    onError(`cannot rotate ${file}: ${(err as Error).message}`);
+    return false;
+  } finally {
+    closeSync(fd);
   }
 }
 
-/** Cuts a byte stream into whole lines, so two streams into one file never mix inside a line. */
-export class LineBuffer {
-  private pending: Buffer = Buffer.alloc(0);
-
-  /** The complete lines in `chunk` plus what came before it; the rest waits. */
-  push(chunk: Buffer): Buffer {
-    const data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    const end = data.lastIndexOf(NEWLINE);
-    if (end < 0 && data.length < MAX_PENDING_BYTES) {
-      this.pending = data;
-      return Buffer.alloc(0);
-    }
-    const cut = end < 0 ? data.length : end + 1;
-    this.pending = Buffer.from(data.subarray(cut));
-    return data.subarray(0, cut);
+/**
+ * Copies to `<file>.1.tmp`, renames it to `<file>.1`, copies what came meanwhile, then
+ * truncates: a reader that sees the truncation finds every line before it in `<file>.1`.
+ */
+function copyThenTruncate(fd: number, file: string): void {
+  const temp = `${file}.1.tmp`;
+  const copy = openSync(temp, 'w', LOG_FILE_MODE);
+  try {
+    const copied = copyFrom(fd, copy, 0);
+    renameSync(temp, `${file}.1`);
+    copyFrom(fd, copy, copied);
+    ftruncateSync(fd, 0);
+  } finally {
+    closeSync(copy);
   }
+}
 
-  /** What is left at the end of the stream, ended with a newline. */
-  flush(): Buffer {
-    const rest = this.pending;
-    this.pending = Buffer.alloc(0);
-    if (rest.length === 0) return rest;
-    return rest[rest.length - 1] === NEWLINE ? rest : Buffer.concat([rest, Buffer.from('\n')]);
+/** Copies from `offset` until a read returns nothing; returns the offset reached. */
+function copyFrom(source: number, target: number, offset: number): number {
+  const buffer = Buffer.alloc(COPY_CHUNK_BYTES);
+  for (;;) {
+    const n = readSync(source, buffer, 0, buffer.length, offset);
+    if (n === 0) return offset;
+    for (let done = 0; done < n; ) done += writeSync(target, buffer, done, n - done);
+    offset += n;
   }
 }

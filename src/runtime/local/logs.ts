@@ -5,19 +5,28 @@
  * signal aborts. Files are read in bounded chunks (log-reader.ts); a truncated or
  * replaced (rotated) file is drained, re-read from its start, and the stream says so.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ServiceName } from '../../core/system.js';
+import { EcomError } from '../../core/errors.js';
 import type { LogLine, LogOptions } from '../types.js';
-import { mergeByTime, mergeStreams } from '../../core/log-merge.js';
+import { mergeByTime, mergeStreams, noticeLine, type LogSource } from '../../core/log-merge.js';
 import { systemClock } from '../../core/poll.js';
 import { ServiceLogCursor, type CursorRead } from './log-reader.js';
 
 export const FOLLOW_POLL_MS = 500;
 
-export async function* readLogs(logFile: (s: ServiceName) => string, options: LogOptions): AsyncGenerator<LogLine> {
-  const cursors = options.services.map((s) => new ServiceLogCursor(s, logFile(s), options.since));
+/**
+ * The files stay after `ecom down` (and after a crash: every process writes its own
+ * file), so logs read them whether or not anything runs; only `down --purge` removes them.
+ */
+export async function* readLogs(logsDir: string, logFile: (s: LogSource) => string, options: LogOptions): AsyncGenerator<LogLine> {
+  if (!existsSync(logsDir)) {
+    throw new EcomError(`there are no logs in ${logsDir}: nothing has run here, or \`ecom down --purge\` deleted them`, 'start the system with `ecom up`');
+  }
+  const cursors = options.services.map((s) => new ServiceLogCursor(s, logFile(s), options.since, options.level));
   try {
+    const only = options.services.length === 1 ? options.services[0]! : undefined;
+    if (only && !existsSync(logFile(only))) yield noticeLine(only, `no log file ${logFile(only)} (yet): ecom has not run ${only} here`, 'warn');
     const tail = options.tail;
     yield* mergeStreams(cursors.map((c) => (tail === undefined ? c.stream() : c.tail(tail))));
     if (options.follow) yield* follow(cursors, options.services.map(logFile), options.signal);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../../services/common/paths.js';
+import type { LogSource } from '../../core/log-merge.js';
 import type { ServiceName } from '../../core/system.js';
 
 export interface StatePaths {
@@ -19,7 +20,17 @@ export interface StatePaths {
   rabbitDir: string;
   prometheusDir: string;
   serviceLog: (service: ServiceName) => string;
+  /** The log file of a service or a dependency (`ecom logs postgres`). */
+  logFile: (source: LogSource) => string;
 }
+
+/** Dependencies' log files, by the name `ecom logs` takes. */
+const DEPENDENCY_LOG_FILES: Record<Exclude<LogSource, ServiceName>, string> = {
+  postgres: 'postgres.log',
+  broker: 'rabbitmq.log',
+  prometheus: 'prometheus.log',
+  supervisor: 'supervisor.log',
+};
 
 export function statePaths(stateDir: string): StatePaths {
   const logsDir = join(stateDir, 'logs');
@@ -33,6 +44,7 @@ export function statePaths(stateDir: string): StatePaths {
     rabbitDir: join(stateDir, 'rabbitmq'),
     prometheusDir: join(stateDir, 'prometheus'),
     serviceLog: (service) => join(logsDir, `${service}.log`),
+    logFile: (source) => join(logsDir, source in DEPENDENCY_LOG_FILES ? DEPENDENCY_LOG_FILES[source as keyof typeof DEPENDENCY_LOG_FILES] : `${source}.log`),
   };
 }
 

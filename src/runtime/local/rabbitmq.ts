@@ -50,7 +50,9 @@ export function rabbitConfig(plan: RabbitNodePlan): string {
     `default_pass = ${plan.password}`,
     'default_user_tags.administrator = true',
     'log.console = true',
-    'log.console.level = warning',
+    // The console is logs/rabbitmq.log (`ecom logs broker`): plain text, from info up.
+    'log.console.level = info',
+    'log.console.use_colors = off',
     'log.file.level = info',
     '',
   ].join('\n');

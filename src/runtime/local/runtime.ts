@@ -4,7 +4,8 @@
  * broker, Prometheus when installed. State lives in one directory.
  */
 import type { Endpoints } from '../../core/system.js';
-import type { DownOptions, DownResult, LogLine, LogOptions, Runtime, RuntimeSettings, SystemStatus, UpOptions, UpResult } from '../types.js';
+import type { DownOptions, DownResult, LogLine, LogOptions, Reloader, Runtime, RuntimeSettings, SystemAccess, SystemStatus, UpOptions, UpResult } from '../types.js';
+import { localAccess } from './connections.js';
 import { readLogs } from './logs.js';
 import { statePaths, type StatePaths } from './paths.js';
 import { localUp } from './start.js';
@@ -36,7 +37,7 @@ export class LocalRuntime implements Runtime {
   }
 
   logs(options: LogOptions): AsyncIterable<LogLine> {
-    return readLogs(this.paths.serviceLog, options);
+    return readLogs(this.paths.logsDir, this.paths.logFile, options);
   }
 
   async endpoints(): Promise<Endpoints | undefined> {
@@ -44,7 +45,17 @@ export class LocalRuntime implements Runtime {
     return state && anythingAlive(state) ? endpointsOf(state) : undefined;
   }
 
+  async access(): Promise<SystemAccess | undefined> {
+    return localAccess(this.paths, readState(this.paths.stateFile));
+  }
+
   down(options: DownOptions): Promise<DownResult> {
     return localDown(this.paths, options);
+  }
+
+  /** Rebuilds dist/ for the services and restarts them through the supervisor (reload.ts). */
+  async reloader(): Promise<Reloader> {
+    const { LocalReloader } = await import('./reload.js');
+    return new LocalReloader(this.paths);
   }
 }

@@ -20,12 +20,21 @@ const SERVICE_VARIABLES = [
   'ORDER_URL',
 ];
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The services' LOG_LEVEL: the one asked for (`up --log-level`), else a valid LOG_LEVEL in `env`, else info. */
+export function resolveLogLevel(asked: string | undefined, env: NodeJS.ProcessEnv): string {
+  const valid = (level: string | undefined): level is string => (LOG_LEVELS as readonly string[]).includes(level ?? '');
+  if (valid(asked)) return asked;
+  return valid(env.LOG_LEVEL) ? env.LOG_LEVEL : 'info';
+}
 
 export interface Wiring {
   ports: Record<ServiceName, number>;
   databaseUrl: string;
   amqpUrl: string;
+  /** From the plan (`up --log-level`), so every restart keeps it. */
+  logLevel?: string;
 }
 
 export const serviceUrl = (port: number) => `http://127.0.0.1:${port}`;
@@ -36,7 +45,7 @@ export function serviceEnv(service: ServiceName, wiring: Wiring, base: NodeJS.Pr
   env.PORT = String(wiring.ports[service]);
   env.HOST = '127.0.0.1';
   env.DATABASE_URL = wiring.databaseUrl;
-  env.LOG_LEVEL = LOG_LEVELS.includes(base.LOG_LEVEL ?? '') ? base.LOG_LEVEL : 'info';
+  env.LOG_LEVEL = resolveLogLevel(wiring.logLevel, base);
   switch (service) {
     case 'catalog':
       break;

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { EcomError, PrerequisiteError, TimeoutError } from '../../core/errors.js';
 import { pollUntil } from '../../core/poll.js';
 import { SERVICE_NAMES, type ServiceName } from '../../core/system.js';
@@ -14,8 +15,9 @@ import { ensureLogsDir, openLogForAppend } from './log-files.js';
 import { builtFiles, missingBuiltFiles, type StatePaths } from './paths.js';
 import { assertServicePortsFree, servicePorts } from './ports.js';
 import { isOurs } from '../../core/processes.js';
-import { anythingAlive, endpointsOf } from './status.js';
-import { readState, removeState, writeJsonAtomic, type LocalState, type Plan } from './state.js';
+import { resolveLogLevel } from './service-env.js';
+import { anythingAlive, endpointsOf, supervisorStatus } from './status.js';
+import { readPlan, readState, removeState, writeJsonAtomic, type LocalState, type Plan } from './state.js';
 import { stopLeftovers } from './stop.js';
 import { describeWaiting, pendingItems, UpProgress, upWarnings, type Pending } from './up-progress.js';
 
@@ -23,7 +25,7 @@ const POLL_MS = 100;
 const WAITING_EVERY_MS = 5_000;
 /** With no state file and no supervisor output after this long, the supervisor never started. */
 const SUPERVISOR_START_TIMEOUT_MS = 10_000;
-const LOG_LINES_ON_FAILURE = 8;
+const LOG_LINES_ON_FAILURE = 10;
 
 /** What only the local runtime is told (its constructor's settings). */
 export interface LocalUpSettings {
@@ -44,24 +46,30 @@ export async function localUp(paths: StatePaths, options: UpOptions, settings: L
   const started = Date.now();
   ensureLogsDir(paths.logsDir);
   const existing = readState(paths.stateFile);
-  const offset = plannedPortOffset(options.portOffset, existing && anythingAlive(existing) ? existing.portOffset : undefined);
+  const alive = existing !== undefined && anythingAlive(existing);
+  const offset = plannedPortOffset(options.portOffset, alive ? existing.portOffset : undefined);
+  // Like the port offset, a bare `up` replacing what a dead supervisor left keeps its log level.
+  const logLevel = resolveLogLevel(options.logLevel ?? (alive ? readPlanIfAny(paths.planFile)?.logLevel : undefined), process.env);
   const ports = servicePorts(offset);
   if (existing && isOurs(existing.supervisor) && ['starting', 'running'].includes(existing.phase)) {
     assertSamePorts(existing, ports);
+    assertSameLogLevel(existing, readPlanIfAny(paths.planFile), options.logLevel);
     const [probes, broker] = await Promise.all([probeAll(existing), brokerAnswers(existing)]);
     if (pendingItems(existing, probes, broker).length === 0) {
       return { alreadyUp: true, endpoints: endpointsOf(existing), warnings: upWarnings(existing, broker) };
     }
-    options.progress({ kind: 'waiting', task: 'up', reason: 'already started; waiting for it to become healthy' });
+    options.progress({ kind: 'waiting', task: 'up', reason: 'started by an earlier `ecom up`; waiting for it', overall: true });
     return waitUntilReady(paths, options, started);
   }
   if (existing && anythingAlive(existing)) {
-    options.progress({ kind: 'warn', task: 'up', message: 'stopping what a previous run left behind' });
+    // Replaced rather than adopted: a new supervisor could not wait() on processes it did
+    // not start, nor hand them back their wiring; a clean start costs one `up` (~10 s).
+    options.progress({ kind: 'warn', task: 'up', message: leftoverMessage(existing) });
     await stopLeftovers(existing);
   }
   removeState(paths.stateFile);
   await assertServicePortsFree(ports);
-  const plan: Plan = { portOffset: offset, ports, createdAt: new Date().toISOString() };
+  const plan: Plan = { portOffset: offset, ports, logLevel, createdAt: new Date().toISOString() };
   if (settings.amqpUrl) plan.amqpUrl = settings.amqpUrl;
   startSupervisor(paths, plan);
   return waitUntilReady(paths, options, started);
@@ -74,6 +82,32 @@ function assertSamePorts(state: LocalState, ports: Record<ServiceName, number>):
     `ecom is already up here on ports ${running.join(', ')} (port offset ${state.portOffset})`,
     `run \`ecom down\` first, or run \`ecom up\` without --port-offset (or with --port-offset ${state.portOffset})`,
   );
+}
+
+/** Says what is left and why it is stopped: a supervisor that died leaves its parts running, unsupervised. */
+function leftoverMessage(state: LocalState): string {
+  const supervisor = supervisorStatus(state);
+  if (supervisor.state === 'running') return 'stopping what a previous run left behind';
+  const what = supervisor.orphans.length ? supervisor.orphans.join(', ') : 'what it started';
+  return `the supervisor (pid ${supervisor.pid}) is gone; stopping what it left running (${what}), then starting everything again`;
+}
+
+/** The services' log level is fixed while the system runs: another one needs `ecom down` first. */
+function assertSameLogLevel(state: LocalState, plan: Plan | undefined, asked: string | undefined): void {
+  const running = plan?.logLevel ?? 'info';
+  if (asked === undefined || asked === running) return;
+  throw new EcomError(
+    `ecom is already up here with --log-level ${running}`,
+    `run \`ecom down\` and then \`ecom up --log-level ${asked}\`, or run \`ecom up\` without --log-level`,
+  );
+}
+
+function readPlanIfAny(file: string): Plan | undefined {
+  try {
+    return readPlan(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function startSupervisor(paths: StatePaths, plan: Plan): void {
@@ -112,7 +146,6 @@ async function probeAll(state: LocalState): Promise<Record<ServiceName, HealthPr
 async function waitUntilReady(paths: StatePaths, options: UpOptions, started: number): Promise<UpResult> {
   const progress = new UpProgress(options.progress);
   let lastWaiting = Date.now();
-  let waited = false;
   let pending: Pending[] = [{ what: 'supervisor', why: 'no state written yet' }];
   const healthy = async (): Promise<UpResult | undefined> => {
     const state = readState(paths.stateFile);
@@ -127,13 +160,12 @@ async function waitUntilReady(paths: StatePaths, options: UpOptions, started: nu
     progress.update(state, probes);
     pending = pendingItems(state, probes, broker);
     if (pending.length === 0) {
-      if (waited) options.progress({ kind: 'done', task: 'up', detail: 'every service is healthy' });
+      // No `up: done (every service is healthy)`: the command's last line says it.
       return { alreadyUp: false, endpoints: endpointsOf(state), warnings: upWarnings(state, broker) };
     }
     if (Date.now() - lastWaiting >= WAITING_EVERY_MS) {
       lastWaiting = Date.now();
-      waited = true;
-      options.progress({ kind: 'waiting', task: 'up', reason: describeWaiting(pending) });
+      options.progress({ kind: 'waiting', task: 'up', reason: describeWaiting(pending), overall: true });
     }
     return undefined;
   };
@@ -171,13 +203,35 @@ function supervisorFailed(paths: StatePaths, state: LocalState): EcomError {
 }
 
 function timedOut(paths: StatePaths, timeoutMs: number, pending: Pending[]): TimeoutError {
-  const first = pending[0]!;
-  const service = SERVICE_NAMES.find((s) => s === first.what);
-  const file = service ? paths.serviceLog(service) : paths.supervisorLog;
+  const culprit = notReadyPart(pending);
+  const others = pending.filter((p) => p !== culprit);
+  const file = ownLogOf(paths, culprit.what, readState(paths.stateFile));
   const lines = tailOf(file, LOG_LINES_ON_FAILURE);
-  const shown = lines.length ? `; last lines of ${file}:\n${indent(lines)}` : '';
+  const also = others.length > 0 ? `; also waiting: ${describeWaiting(others)}` : '';
+  const shown = lines.length ? `\nlast lines of ${file}:\n${indent(lines)}` : `\n(${file} has no lines yet)`;
+  const logsCommand = SERVICE_NAMES.some((s) => s === culprit.what) ? `ecom logs ${culprit.what}` : `less ${file}`;
   return new TimeoutError(
-    `not ready after ${Math.round(timeoutMs / 1000)} s: ${describeWaiting(pending)}${shown}`,
-    `see \`ecom status\` and \`ecom logs${service ? ` ${service}` : ''}\`; a longer --timeout may help; \`ecom down\` stops what was started`,
+    `not ready after ${Math.round(timeoutMs / 1000)} s: ${culprit.what} (${culprit.why})${also}${shown}`,
+    `see \`ecom status\` and \`${logsCommand}\`; a longer --timeout may help; \`ecom down\` stops what was started`,
   );
+}
+
+/** The part that holds the others up: the first pending one that is not merely waiting for another part. */
+export function notReadyPart(pending: Pending[]): Pending {
+  const waitsForAnother = (p: Pending) => /^(starts when|waiting for) the broker/.test(p.why);
+  return pending.find((p) => !waitsForAnother(p)) ?? pending[0]!;
+}
+
+/** The log a part writes itself: a service's, PostgreSQL's, the RabbitMQ node's own, Prometheus's; else the supervisor's. */
+export function ownLogOf(paths: StatePaths, part: string, state: LocalState | undefined): string {
+  const service = SERVICE_NAMES.find((s) => s === part);
+  if (service) return paths.serviceLog(service);
+  if (part === 'broker' && state?.broker.kind === 'own' && state.broker.nodeName) {
+    // The node logs its boot to its own file; the script's output (logs/rabbitmq.log) holds warnings only.
+    const nodeLog = join(paths.rabbitDir, 'log', `${state.broker.nodeName}.log`);
+    if (tailOf(nodeLog, 1).length > 0) return nodeLog;
+    return join(paths.logsDir, 'rabbitmq.log');
+  }
+  if (part === 'postgres' || part === 'prometheus') return join(paths.logsDir, `${part}.log`);
+  return paths.supervisorLog;
 }

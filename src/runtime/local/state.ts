@@ -15,7 +15,13 @@ export type { OwnedProcess };
 
 export type DependencyPhase = 'starting' | 'running' | 'failed' | 'stopped';
 
-export interface PostgresState {
+/** How often the supervisor restarted a dependency that died, and the last time (local status shows both). */
+export interface RestartRecord {
+  restarts?: number;
+  lastRestart?: { at: string; reason: string };
+}
+
+export interface PostgresState extends RestartRecord {
   phase: DependencyPhase;
   port: number;
   dataDir: string;
@@ -30,7 +36,7 @@ export interface PostgresState {
  */
 export type BrokerKind = 'own' | 'given' | 'local' | 'none';
 
-export interface BrokerState {
+export interface BrokerState extends RestartRecord {
   kind: BrokerKind;
   /** starting (own node booting), running (answers), unreachable (given but silent), missing, failed, stopped. */
   phase: 'starting' | 'running' | 'unreachable' | 'missing' | 'failed' | 'stopped';
@@ -52,7 +58,7 @@ export interface BrokerState {
   error?: string;
 }
 
-export interface PrometheusState {
+export interface PrometheusState extends RestartRecord {
   phase: 'starting' | 'running' | 'missing' | 'failed' | 'stopped';
   port?: number;
   /** The port it was meant to have (9090 + port offset); differs from `port` when that one was taken. */
@@ -106,6 +112,8 @@ export interface Plan {
   portOffset: number;
   ports: Record<ServiceName, number>;
   amqpUrl?: string;
+  /** LOG_LEVEL of the services (`up --log-level`, else LOG_LEVEL, else info); kept across restarts. */
+  logLevel?: string;
   createdAt: string;
 }
 

@@ -3,10 +3,10 @@
  * pid still ours?) and probed live (/health, broker port).
  */
 import { SERVICE_NAMES, type Endpoints, type ServiceName } from '../../core/system.js';
-import type { DependencyStatus, ProcessDetail, ServiceStatus, SystemStatus } from '../types.js';
+import type { DependencyStatus, ProcessDetail, ServiceStatus, SupervisorStatus, SystemStatus } from '../types.js';
 import { probeHealth, tcpAnswers, type HealthProbe } from '../../core/health-probe.js';
 import { isOurs } from '../../core/processes.js';
-import { recordedProcesses, type LocalState, type OwnedProcess } from './state.js';
+import { recordedProcesses, type LocalState, type OwnedProcess, type RestartRecord } from './state.js';
 import { prometheusPortMoved } from './up-progress.js';
 
 /** The supervisor keeps one process per service. */
@@ -49,9 +49,36 @@ export async function computeStatus(state: LocalState | undefined, now = Date.no
     runtime: 'local',
     running: true,
     services,
-    dependencies: [postgresStatus(state), broker, prometheusStatus(state)],
+    dependencies: [postgresStatus(state), withRestarts(broker, state.broker), withRestarts(prometheusStatus(state), state.prometheus)],
     endpoints: endpointsOf(state),
+    supervisor: supervisorStatus(state),
   };
+}
+
+/**
+ * The supervisor, and when it is gone (SIGKILLed, crashed) while parts it started
+ * still run: those parts, unsupervised (nothing restarts them), and how to recover.
+ * `ours` says whether a recorded process is still the one we started (tests pass it).
+ */
+export function supervisorStatus(state: LocalState, ours: (p: OwnedProcess | undefined) => boolean = isOurs): SupervisorStatus {
+  const pid = state.supervisor.pid;
+  if (pid === process.pid || ours(state.supervisor)) return { state: 'running', pid, orphans: [], detail: `pid ${pid}` };
+  const orphans = [...new Set(recordedProcesses(state).filter((p) => ours(p.proc)).map((p) => p.what.replace(/ \(.*\)$/, '')))];
+  return {
+    state: 'gone',
+    pid,
+    orphans,
+    detail: `not running (pid ${pid} was killed or crashed); ${orphans.length ? `${orphans.join(', ')} still run${orphans.length === 1 ? 's' : ''}, unsupervised` : 'nothing it started runs'}`,
+    hint: 'run `ecom up` to recover (it stops what is left and starts everything again), or `ecom down`',
+  };
+}
+
+/** A dependency's restarts by the supervisor, in its detail and as fields. */
+export function withRestarts(status: DependencyStatus, record: RestartRecord): DependencyStatus {
+  if (!record.restarts) return status;
+  const last = record.lastRestart;
+  const detail = `${status.detail}; restarted ${record.restarts}×${last ? `, last ${last.at.replace(/\.\d+Z$/, 'Z')} after ${last.reason}` : ''}`;
+  return { ...status, detail, restarts: record.restarts, ...(last ? { lastRestart: last.at } : {}) };
 }
 
 /** `ours` says whether a recorded process is still the one we started (tests pass it). */
@@ -69,7 +96,8 @@ export function serviceStatus(
   if (alive && record.startedAt) detail.uptimeSeconds = Math.max(0, Math.round((now - Date.parse(record.startedAt)) / 1000));
   return {
     name,
-    state: alive ? record.state : record.state === 'restarting' && (state.supervisor.pid === process.pid || ours(state.supervisor)) ? 'restarting' : 'stopped',
+    // Not started yet (order and frontend wait for the broker) is starting, as `up` says, not stopped.
+    state: alive ? record.state : ['restarting', 'starting'].includes(record.state) && (state.supervisor.pid === process.pid || ours(state.supervisor)) ? record.state : 'stopped',
     // Ready as a Kubernetes readiness probe on /health would say: a 200 (ok or degraded).
     ready: alive && (probe.health === 'ok' || probe.health === 'degraded') ? 1 : 0,
     desired: LOCAL_INSTANCES,
@@ -83,9 +111,13 @@ export function serviceStatus(
 function postgresStatus(state: LocalState): DependencyStatus {
   const pg = state.postgres;
   if (isOurs(pg.process)) {
-    return { name: 'postgres', state: 'running', detail: `embedded PostgreSQL on 127.0.0.1:${pg.port}, data ${pg.dataDir}` };
+    return withRestarts({ name: 'postgres', state: 'running', detail: `embedded PostgreSQL on 127.0.0.1:${pg.port}, data ${pg.dataDir}` }, pg);
   }
-  return { name: 'postgres', state: 'stopped', detail: pg.error ?? (pg.phase === 'starting' ? 'starting' : 'not running') };
+  if (pg.restarts && pg.phase === 'running' && supervisorAlive(state)) {
+    return withRestarts({ name: 'postgres', state: 'starting', detail: 'exited; the supervisor restarts it' }, pg);
+  }
+  if (pg.phase === 'starting' && supervisorAlive(state)) return withRestarts({ name: 'postgres', state: 'starting', detail: 'starting' }, pg);
+  return withRestarts({ name: 'postgres', state: 'stopped', detail: pg.error ?? 'not running' }, pg);
 }
 
 async function brokerStatus(state: LocalState): Promise<DependencyStatus> {
@@ -99,7 +131,7 @@ async function brokerStatus(state: LocalState): Promise<DependencyStatus> {
       return { name: 'broker', state: 'running', detail: `own RabbitMQ node ${b.nodeName} on ${b.host}:${b.port}`, url: where };
     }
     const detail = alive && b.phase === 'starting' ? `own RabbitMQ node ${b.nodeName} starting` : (b.error ?? `own RabbitMQ node ${b.nodeName} not running`);
-    return { name: 'broker', state: alive ? 'stopped' : 'missing', detail, url: where };
+    return { name: 'broker', state: alive ? (b.phase === 'starting' ? 'starting' : 'stopped') : 'missing', detail, url: where };
   }
   const source = b.kind === 'given' ? 'given by --amqp-url/AMQP_URL' : 'found on 127.0.0.1:5672';
   return answers

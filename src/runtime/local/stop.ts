@@ -7,6 +7,7 @@ import { rmSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DownResult, ProgressEvent } from '../types.js';
 import { fallbackDataRoot, type StatePaths } from './paths.js';
+import { pollUntil } from '../../core/poll.js';
 import { isOurs, stopOwned, waitGone } from '../../core/processes.js';
 import { stopEpmdOn } from './proc.js';
 import { readState, recordedProcesses, removeState, type LocalState } from './state.js';
@@ -15,6 +16,7 @@ import { readState, recordedProcesses, removeState, type LocalState } from './st
 const SUPERVISOR_STOP_TIMEOUT_MS = 45_000;
 const LEFTOVER_GRACE_MS = 10_000;
 const EPMD_GRACE_MS = 2_000;
+const STOP_POLL_MS = 100;
 
 export async function localDown(
   paths: StatePaths,
@@ -28,8 +30,14 @@ export async function localDown(
       .map((p) => p.what.replace(/ \(.*\)$/, ''));
     if (isOurs(state.supervisor)) {
       opts.progress({ kind: 'start', task: 'supervisor', verb: 'stopping (and everything it started)' });
+      const parts = recordedProcesses(state).filter((p) => isOurs(p.proc));
+      for (const p of parts) opts.progress({ kind: 'start', task: p.what, verb: 'stopping' });
       process.kill(state.supervisor.pid, 'SIGTERM');
+      const watching = new AbortController();
+      const reported = reportEachStop(parts, opts.progress, watching.signal);
       const gone = await waitGone(state.supervisor, SUPERVISOR_STOP_TIMEOUT_MS);
+      watching.abort();
+      await reported;
       if (!gone) {
         opts.progress({ kind: 'warn', task: 'supervisor', message: 'did not stop in time; killing it and what it started' });
         await stopOwned(state.supervisor, { signal: 'SIGKILL', graceMs: 2_000 });
@@ -43,6 +51,24 @@ export async function localDown(
   }
   if (opts.purge) purge(paths);
   return { stopped: [...new Set(stopped)], purged: opts.purge };
+}
+
+/**
+ * Says `stopped` for each part the supervisor stops, as its process goes, until all
+ * are gone or the signal aborts (the supervisor exited; stopLeftovers handles the rest).
+ */
+async function reportEachStop(parts: ReturnType<typeof recordedProcesses>, progress: (event: ProgressEvent) => void, signal: AbortSignal): Promise<void> {
+  const left = new Set(parts);
+  const check = () => {
+    for (const p of left) {
+      if (isOurs(p.proc)) continue;
+      left.delete(p);
+      progress({ kind: 'done', task: p.what, outcome: 'stopped', detail: `pid ${p.proc.pid}` });
+    }
+    return left.size === 0 ? true : undefined;
+  };
+  await pollUntil(check, { what: 'the parts to stop', timeoutMs: SUPERVISOR_STOP_TIMEOUT_MS, intervalMs: STOP_POLL_MS, signal }).catch(() => undefined);
+  check();
 }
 
 /** Stops recorded processes that are still ours: services first, then the rest together. */

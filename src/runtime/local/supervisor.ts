@@ -9,13 +9,16 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startConsole, type RunningConsole } from '../../console/server.js';
 import { CONSOLE_BASE_PORT, SERVICE_NAMES, type ServiceName } from '../../core/system.js';
+import { restartThrough, startControl } from './control.js';
 import { Dependencies, type BrokerStart } from './dependencies.js';
 import { ensureLogsDir } from './log-files.js';
+import { ROTATE_CHECK_MS, rotateIfOver } from './log-writer.js';
 import { builtFiles, statePaths, type BuiltFiles, type StatePaths } from './paths.js';
 import { loadOrCreateSecrets } from './secrets.js';
 import { serviceEnv, serviceUrl } from './service-env.js';
 import { LocalRuntime } from './runtime.js';
 import { readPlan, writeState, type LocalState, type Plan } from './state.js';
+import { guardStateDir } from './state-guard.js';
 import { SupervisedProcess } from './supervised.js';
 
 const SERVICE_GRACE_MS = 12_000;
@@ -63,11 +66,17 @@ class Supervisor {
 
   async start(): Promise<void> {
     ensureLogsDir(this.paths.logsDir);
+    // Its own output goes to supervisor.log through the descriptor `up` gave it: capped like the others.
+    setInterval(() => rotateIfOver(this.paths.supervisorLog), ROTATE_CHECK_MS).unref();
     const { secrets, created } = loadOrCreateSecrets(this.paths.secretsFile);
     const dataDir = this.deps.preparePostgresDir(created);
     if (created) rmSync(join(this.paths.rabbitDir, 'mnesia'), { recursive: true, force: true });
     this.save();
+    guardStateDir({ paths: this.paths, writeState: () => this.writeNow(), stopping: () => this.stopping, log });
     void this.startConsole();
+    // `ecom restart` and `ecom up --watch` ask through it (control.ts).
+    const restart = restartThrough(this.services, { graceMs: SERVICE_GRACE_MS, stopping: () => this.stopping, log });
+    startControl(this.paths.stateDir, restart, log).catch((err: Error) => log(`control socket: ${err.message}`));
     const broker = this.deps.startBroker(secrets);
     const postgres = this.deps.startPostgres(dataDir, secrets);
     const prometheus = this.deps.startPrometheus();
@@ -101,7 +110,7 @@ class Supervisor {
         name,
         command: process.execPath,
         args: [script, `--ecom-state-dir=${this.paths.stateDir}`],
-        env: serviceEnv(name, { ports: this.plan.ports, databaseUrl, amqpUrl }, process.env),
+        env: serviceEnv(name, { ports: this.plan.ports, databaseUrl, amqpUrl, logLevel: this.plan.logLevel }, process.env),
         logFile: this.paths.serviceLog(name),
         markers: [script, this.paths.stateDir],
         onChange: () => this.save(),

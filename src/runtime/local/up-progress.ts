@@ -84,14 +84,20 @@ export function prometheusPortMoved(state: LocalState): string | undefined {
 
 type TaskStatus = 'starting' | 'done' | 'skipped' | 'warned';
 
-/** Turns successive (state, probes) snapshots into start/done/skip/warn events, each once. */
+/**
+ * Turns successive (state, probes) snapshots into start/done/skip/warn events, each
+ * once, and a waiting event whenever what a part waits for changes, so each row of a
+ * live board says why it waits.
+ */
 export class UpProgress {
   private readonly seen = new Map<string, TaskStatus>();
+  private readonly reasons = new Map<string, string>();
 
   constructor(private readonly emit: (event: ProgressEvent) => void) {}
 
   update(state: LocalState, probes: Record<ServiceName, HealthProbe>): void {
-    const pending = new Set(pendingItems(state, probes).map((p) => p.what));
+    const pendingList = pendingItems(state, probes);
+    const pending = new Set(pendingList.map((p) => p.what));
     const pg = state.postgres;
     this.set('postgres', pg.phase === 'starting' ? 'starting' : pg.phase === 'running' ? 'done' : 'warned', `127.0.0.1:${pg.port}`, pg.error);
     const b = state.broker;
@@ -104,6 +110,12 @@ export class UpProgress {
     this.set('prometheus', promStatus, p.url ?? '', p.error ?? 'not installed');
     for (const s of SERVICE_NAMES) {
       this.set(s, pending.has(s) ? 'starting' : 'done', `${state.services[s].url} ${probes[s].health}`);
+    }
+    for (const p of pendingList) {
+      // `starting` is what the start event already said.
+      if (this.seen.get(p.what) !== 'starting' || p.why === 'starting' || this.reasons.get(p.what) === p.why) continue;
+      this.reasons.set(p.what, p.why);
+      this.emit({ kind: 'waiting', task: p.what, reason: p.why });
     }
   }
 

@@ -1,4 +1,5 @@
-import type { Express, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Express } from 'express';
 import { z } from 'zod';
 import type { HealthCheck } from '../common/health.js';
 import { createServiceApp, type ServiceApp } from '../common/app-factory.js';
@@ -37,10 +38,10 @@ export function createCatalogApp(deps: CatalogDeps): ServiceApp {
     service: 'catalog',
     logger: deps.logger,
     checks: [{ name: 'postgres', check: () => pingDatabase(pool) }, ...(deps.extraChecks ?? [])],
-    // The hot path: a URL served before is answered from memory before routing, without
+    // The hot path: a URL served before is answered from memory before Express, without
     // parsing its query (only URLs that passed validation ever get an entry).
-    answerFromMemory: (req, res) => {
-      const page = cache.get(req.url);
+    answerEarly: (req, res) => {
+      const page = cache.get(req.url ?? '');
       if (!page || isMissing(page)) return undefined;
       sendCached(req, res, page);
       return page.route;
@@ -80,12 +81,16 @@ export function createCatalogApp(deps: CatalogDeps): ServiceApp {
 
 const isMissing = (page: CachedPage) => page.body.length === 4; // JSON null
 
-/** 304 when the client already has this version; otherwise the stored bytes, no re-serialization. */
-function sendCached(req: Request, res: Response, page: CachedPage): void {
+/**
+ * 304 when the client already has this version; otherwise the stored bytes, no
+ * re-serialization. Plain node:http calls: it also answers requests Express has not seen.
+ */
+function sendCached(req: IncomingMessage, res: ServerResponse, page: CachedPage): void {
   res.setHeader('ETag', page.etag);
   res.setHeader('Cache-Control', 'no-cache');
   if (req.headers['if-none-match'] === page.etag) {
-    res.status(304).end();
+    res.statusCode = 304;
+    res.end();
     return;
   }
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

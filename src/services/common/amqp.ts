@@ -34,8 +34,22 @@ export interface BrokerLink {
 }
 
 const RECONNECT_INITIAL_MS = 200;
+// A clean close waits for the broker's CloseOk; a broker that stopped answering (the
+// confirms stall of docs/architecture.md, "Faults") never sends it, and the heartbeat
+// would notice only after minutes. Past this the socket is cut instead, so a service's
+// shutdown stays within its grace period.
+export const BROKER_CLOSE_TIMEOUT_MS = 1_000;
 // Low enough that a service started before its broker connects within ~2 s of it.
 const RECONNECT_MAX_MS = 2_000;
+// amqplib waits for the TCP connect and the AMQP handshake without a limit by default: a
+// broker that accepts the connection but never answers (a node still booting behind a
+// Service, a proxy holding the reply) hung the link at "not connected" for good, since
+// recovery retries only after an attempt fails. Past this the attempt fails and is retried.
+export const BROKER_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface BrokerLinkOptions {
+  handshakeTimeoutMs?: number;
+}
 
 /**
  * A broker connection that reconnects forever with capped back-off (amqplib's own
@@ -46,16 +60,20 @@ export async function connectBroker(
   url: string,
   logger: Logger,
   onConnect: (model: ChannelModel) => Promise<void>,
+  options: BrokerLinkOptions = {},
 ): Promise<BrokerLink> {
   let connected = false;
   let lastError: string | undefined = 'not connected yet';
+  let current: ChannelModel | undefined;
   const connection: RecoveringChannelModel = await amqp.connect(url, {
+    timeout: options.handshakeTimeoutMs ?? BROKER_HANDSHAKE_TIMEOUT_MS,
     recovery: {
       initialDelay: RECONNECT_INITIAL_MS,
       maxDelay: RECONNECT_MAX_MS,
       maxRetries: Infinity,
       waitForConnect: false,
       setup: async (model: ChannelModel) => {
+        current = model;
         await onConnect(model);
       },
     },
@@ -87,6 +105,24 @@ export async function connectBroker(
     ping: async () => {
       if (!connected) throw new Error(`broker unreachable: ${lastError ?? 'not connected'}`);
     },
-    close: () => connection.close().catch(() => {}),
+    close: async () => {
+      const closed = connection.close().catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), BROKER_CLOSE_TIMEOUT_MS);
+      });
+      const outcome = await Promise.race([closed, late]);
+      clearTimeout(timer);
+      if (outcome === 'late') {
+        logger.warn({ timeoutMs: BROKER_CLOSE_TIMEOUT_MS }, 'broker did not answer the close; cutting the connection');
+        destroySocket(current);
+      }
+    },
   };
+}
+
+/** amqplib keeps the socket on the model's connection; cutting it ends a close nobody answers. */
+function destroySocket(model: ChannelModel | undefined): void {
+  const stream = (model as unknown as { connection?: { stream?: { destroy?: () => void } } } | undefined)?.connection?.stream;
+  stream?.destroy?.();
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Logger } from './logger.js';
@@ -88,17 +89,30 @@ function allowedMethods(req: Parameters<RequestHandler>[0]): string[] {
  * too large) become 400/413; anything else is logged and answered 500 without a stack.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, _next) => {
-    const httpError = toHttpError(err);
-    if (httpError.status >= 500) {
-      logger.error({ err, reqId: req.id, route: req.path }, 'request failed');
-    }
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(httpError.status).json(httpError.toBody());
-  };
+  return (err: unknown, req, res, _next) => sendError(logger, err, req, res, req.path);
+}
+
+/**
+ * The error handler's answer, with plain node:http objects: also for requests answered
+ * before Express (app-factory.ts, answerEarly).
+ */
+export function sendError(logger: Logger, err: unknown, req: IncomingMessage, res: ServerResponse, route: string): void {
+  const httpError = toHttpError(err);
+  if (httpError.status >= 500) {
+    logger.error({ err, reqId: (req as { id?: string }).id, route }, 'request failed');
+  }
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, httpError.status, httpError.toBody());
+}
+
+/** What Express's `res.status(status).json(body)` sends, without Express. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
 }
 
 function toHttpError(err: unknown): HttpError {

@@ -37,7 +37,7 @@ export function createHttpMetrics(service: string): HttpMetrics {
   // keeps the per-request cost to a map lookup (the set is small: routes × methods × codes).
   const bound = new Map<string, { count: () => void; time: (s: number) => void }>();
   const observe = (req: Request, res: Response, seconds: number) => {
-    const route = routePattern(req);
+    const route = routePattern(req, res);
     const key = `${req.method} ${route} ${res.statusCode}`;
     let series = bound.get(key);
     if (!series) {
@@ -53,9 +53,9 @@ export function createHttpMetrics(service: string): HttpMetrics {
 }
 
 /** The matched pattern (`/catalog/:id`), never the raw URL, so label cardinality stays bounded. */
-function routePattern(req: Request): string {
-  // Set when the request was answered before routing (see answerFromMemory).
-  const answered = req.res?.locals.route as string | undefined;
+function routePattern(req: Request, res: Response): string {
+  // Set when the request was answered before Express (see answerEarly in app-factory.ts).
+  const answered = res.locals?.route as string | undefined;
   if (answered !== undefined) return answered;
   const path = req.route?.path as string | undefined;
   if (path === undefined) return 'unmatched';

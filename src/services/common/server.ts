@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
-import type { Logger } from './logger.js';
 
 export interface RunningServer {
   server: Server;
@@ -64,40 +63,6 @@ export async function listen(app: Express, port: number, host: string): Promise<
         server.closeIdleConnections();
       }),
   };
-}
-
-/**
- * On SIGTERM/SIGINT: stop accepting, finish in-flight requests, release resources,
- * exit 0; exit 1 if that takes longer than the grace period.
- */
-export function handleShutdown(opts: {
-  logger: Logger;
-  graceMs: number;
-  steps: Array<() => Promise<void> | void>;
-}): void {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    opts.logger.info({ signal }, 'shutting down');
-    const timer = setTimeout(() => {
-      opts.logger.error({ graceMs: opts.graceMs }, 'shutdown exceeded the grace period');
-      opts.logger.flush();
-      process.exit(1);
-    }, opts.graceMs);
-    timer.unref();
-    for (const step of opts.steps) {
-      try {
-        await step();
-      } catch (err) {
-        opts.logger.warn({ err }, 'shutdown step failed');
-      }
-    }
-    opts.logger.info('stopped');
-    opts.logger.flush(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /**

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { createServiceApp, type ServiceApp } from '../common/app-factory.js';
 import { pingDatabase, type Pool } from '../common/db/pool.js';
 import type { HealthCheck } from '../common/health.js';
-import { HttpError, validate } from '../common/http-errors.js';
+import { HttpError, notFound, validate } from '../common/http-errors.js';
 import type { Logger } from '../common/logger.js';
 import { queryInt } from '../common/params.js';
-import { recentConsumedOrders } from './consumed-orders.js';
+import { findConsumption, recentConsumedOrders } from './consumed-orders.js';
 import type { OrderFeed } from './feed.js';
 import type { Gateway, UpstreamName } from './gateway.js';
 import { loadTemplate, PAGE_SIZE, parseCatalogPage, publicDir, renderStorefront, STOREFRONT_CSP, type StorefrontData } from './page.js';
@@ -29,6 +29,8 @@ const STREAM_HISTORY = 20;
 const UPSTREAMS: UpstreamName[] = ['catalog', 'search', 'order'];
 
 const recentQuery = z.object({ limit: queryInt(1, 100, STREAM_HISTORY) });
+// guid, as the consumer's message schema: PostgreSQL's uuid takes any 8-4-4-4-12 hex.
+const orderIdParam = z.guid('must be a UUID').transform((id) => id.toLowerCase());
 
 export function createFrontendApp(deps: FrontendDeps): ServiceApp {
   const { pool, gateway, feed, logger } = deps;
@@ -37,6 +39,8 @@ export function createFrontendApp(deps: FrontendDeps): ServiceApp {
     service: 'frontend',
     logger,
     checks: healthChecks(deps),
+    // The gateway passes order bodies on as sent (see Gateway.forward).
+    keepRawBody: true,
     routes: (app: Express) => {
       app.use(securityHeaders);
       app.get('/', async (req, res) => {
@@ -61,6 +65,14 @@ export function createFrontendApp(deps: FrontendDeps): ServiceApp {
         '/api/orders/stream',
         orderStreamHandler({ pool, feed, logger, heartbeatMs: deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, historySize: STREAM_HISTORY }),
       );
+      // Whether the consumer has stored an order, test orders included (they never reach
+      // /recent or /stream): how `ecom smoke` sees its test order arrive.
+      app.get('/api/orders/:id/consumed', async (req, res) => {
+        const id = validate(orderIdParam, req.params.id, 'order id', 'id');
+        const consumption = await findConsumption(pool, id);
+        if (!consumption) throw notFound(`order ${id} has not been consumed (yet)`);
+        res.json(consumption);
+      });
       // After /recent and /stream, which this pattern would otherwise swallow.
       app.get('/api/orders/:id', (req, res) => gateway.forward('order', `/orders/${encodeURIComponent(req.params.id)}`, req, res));
     },

@@ -18,18 +18,18 @@ const COLUMNS = 'message_id, order_id, payload, consumed_at';
  */
 export async function insertConsumedOrder(pool: Pool, messageId: string, order: OrderMessage): Promise<FeedOrder | undefined> {
   const { rows } = await pool.query<ConsumedRow>(
-    `INSERT INTO consumed_orders (message_id, order_id, payload) VALUES ($1, $2, $3)
+    `INSERT INTO consumed_orders (message_id, order_id, payload, test) VALUES ($1, $2, $3, $4)
      ON CONFLICT (message_id) DO NOTHING
      RETURNING ${COLUMNS}`,
-    [messageId, order.orderId, JSON.stringify(order)],
+    [messageId, order.orderId, JSON.stringify(order), order.test ?? false],
   );
   return rows[0] ? toFeedOrder(rows[0]) : undefined;
 }
 
-/** The newest `limit` orders, newest first. */
+/** The newest `limit` orders shoppers may see (no test orders), newest first. */
 export async function recentConsumedOrders(pool: Pool, limit: number): Promise<FeedOrder[]> {
   const { rows } = await pool.query<ConsumedRow>(
-    `SELECT ${COLUMNS} FROM consumed_orders ORDER BY consumed_at DESC, message_id DESC LIMIT $1`,
+    `SELECT ${COLUMNS} FROM consumed_orders WHERE NOT test ORDER BY consumed_at DESC, message_id DESC LIMIT $1`,
     [limit],
   );
   return rows.map(toFeedOrder);
@@ -46,7 +46,8 @@ export async function consumedOrdersAfter(pool: Pool, messageId: string, limit: 
   // Compared inside SQL: a JS Date would drop consumed_at's microseconds.
   const { rows } = await pool.query<ConsumedRow>(
     `SELECT ${COLUMNS} FROM consumed_orders
-      WHERE (consumed_at, message_id) > (SELECT consumed_at, message_id FROM consumed_orders WHERE message_id = $1)
+      WHERE NOT test
+        AND (consumed_at, message_id) > (SELECT consumed_at, message_id FROM consumed_orders WHERE message_id = $1)
       ORDER BY consumed_at, message_id LIMIT $2`,
     [messageId, limit],
   );
@@ -66,4 +67,21 @@ function toFeedOrder(row: ConsumedRow): FeedOrder {
     createdAt: p.createdAt,
     consumedAt: row.consumed_at.toISOString(),
   };
+}
+
+/** Whether an order has been consumed, test orders included: what `ecom smoke` waits for. */
+export interface Consumption {
+  orderId: string;
+  messageId: string;
+  test: boolean;
+  consumedAt: string;
+}
+
+export async function findConsumption(pool: Pool, orderId: string): Promise<Consumption | undefined> {
+  const { rows } = await pool.query<{ message_id: string; order_id: string; test: boolean; consumed_at: Date }>(
+    'SELECT message_id, order_id, test, consumed_at FROM consumed_orders WHERE order_id = $1 ORDER BY consumed_at LIMIT 1',
+    [orderId],
+  );
+  const row = rows[0];
+  return row && { orderId: row.order_id, messageId: row.message_id, test: row.test, consumedAt: row.consumed_at.toISOString() };
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Registry } from 'prom-client';
-import { assertOrderTopology, connectBroker, type BrokerLink, type OrderQueues } from '../common/amqp.js';
+import { assertOrderTopology, BROKER_CLOSE_TIMEOUT_MS, connectBroker, type BrokerLink, type OrderQueues } from '../common/amqp.js';
+import { withTimeout } from '../common/health.js';
 import type { Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
 import { insertConsumedOrder } from './consumed-orders.js';
@@ -64,7 +65,12 @@ export async function startOrderConsumer(opts: OrderConsumerOptions): Promise<Or
       state.stopping = true;
       state.wakeRetries.abort();
       const current = state.current;
-      if (current) await current.channel.cancel(current.consumerTag).catch(() => {});
+      // Bounded like the connection's close: a broker that stopped answering never
+      // sends CancelOk, and shutdown must stay within its grace period.
+      if (current) {
+        const cancelled = current.channel.cancel(current.consumerTag);
+        await withTimeout(cancelled, BROKER_CLOSE_TIMEOUT_MS, 'no CancelOk').catch(() => {});
+      }
       await Promise.allSettled([...state.inFlight]);
       await broker.close();
     },
@@ -113,7 +119,8 @@ async function handleDelivery(state: ConsumerState, channel: Channel, msg: Consu
     state.failures = 0;
     settle(state, channel, msg, 'ack');
     if (stored) {
-      state.opts.feed.publish(stored);
+      // Stored and counted like any order, but never shown to shoppers (docs/architecture.md, "Test orders").
+      if (!parsed.order.test) state.opts.feed.publish(stored);
       state.metrics.consumed(parsed.order.createdAt);
     } else {
       state.metrics.duplicate();

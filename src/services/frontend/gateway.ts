@@ -41,7 +41,7 @@ export class Gateway {
   async call(
     upstream: UpstreamName,
     pathAndQuery: string,
-    init: { requestId: string; method?: string; headers?: Record<string, string>; body?: string },
+    init: { requestId: string; method?: string; headers?: Record<string, string>; body?: Buffer },
   ): Promise<UpstreamResponse> {
     const url = this.options.upstreams[upstream].replace(/\/+$/, '') + pathAndQuery;
     try {
@@ -76,6 +76,12 @@ export class Gateway {
   /**
    * Forwards the incoming request to `upstream` at `path` (the query string is kept as
    * sent, repeated keys included) and copies status, ETag and body back unchanged.
+   *
+   * A body goes on as the bytes the client sent, with its Content-Type (charset
+   * included), never re-serialised from what express.json() parsed: re-serialising
+   * changes what the upstream judges (1e400 becomes null, invalid UTF-8 becomes
+   * U+FFFD) and JSON.stringify overflows the stack on a deeply nested body that
+   * JSON.parse accepts, which was a 500 here for a body the order service answers 400.
    */
   async forward(upstream: UpstreamName, path: string, req: Request, res: Response): Promise<void> {
     const headers: Record<string, string> = {};
@@ -83,11 +89,11 @@ export class Gateway {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
     }
-    let body: string | undefined;
-    // express.json() has already parsed (and size-checked) the body; send it on as JSON.
-    if (req.method !== 'GET' && req.method !== 'HEAD' && req.body !== undefined) {
-      body = JSON.stringify(req.body);
-      headers['content-type'] = 'application/json';
+    let body: Buffer | undefined;
+    // express.json() has already checked size and syntax; the bytes are what it read.
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.rawBody !== undefined) {
+      body = req.rawBody;
+      headers['content-type'] = req.headers['content-type'] ?? 'application/json';
     }
     const answer = await this.call(upstream, path + queryString(req), { requestId: req.id, method: req.method, headers, body });
     sendUpstreamResponse(upstream, answer, res);

@@ -22,6 +22,8 @@ export const orderMessageSchema = z.object({
     .min(1),
   total: z.number().nonnegative(),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be a three-letter currency code'),
+  // A test order (docs/architecture.md, "Test orders"); absent in messages from before them.
+  test: z.boolean().optional(),
 });
 
 export type OrderMessage = z.infer<typeof orderMessageSchema>;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { CATALOGUE_CURRENCY, formatMoney } from '../common/money.js';
 import { sourcePath } from '../common/paths.js';
 
 /** Static files and the page template live in src/: the dist/ bundle does not carry them. */
@@ -61,6 +62,8 @@ export type StorefrontData = { catalog: CatalogPage } | { catalogError: string }
 export function renderStorefront(template: string, data: StorefrontData): string {
   const products = 'catalog' in data ? data.catalog.items : [];
   const slots: Record<string, string> = {
+    // The browser script formats catalogue prices (search results) with it too.
+    currency: escapeHtml(CATALOGUE_CURRENCY),
     notice: 'catalogError' in data ? renderNotice(data.catalogError) : '',
     productSummary: 'catalog' in data ? escapeHtml(summary(data.catalog)) : 'No products to show.',
     products: products.map(renderProduct).join('\n'),
@@ -94,6 +97,7 @@ function renderProduct(p: Product): string {
   ].join('\n');
 }
 
+/** A catalogue price with its currency, as the browser script prints it too. */
 export function formatPrice(price: number): string {
-  return price.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return formatMoney(price, CATALOGUE_CURRENCY);
 }

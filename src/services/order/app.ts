@@ -9,6 +9,7 @@ import { DEFAULT_BATCHING, OrderBatcher, type BatchingOptions } from './order-ba
 import { createOrderMetrics, type OrderMetrics } from './order-metrics.js';
 import { findOrderById } from './orders-repository.js';
 import { placeOrder, storedToView, type PlaceOrderOutcome } from './place-order.js';
+import { readTestOrderFlag } from './test-order.js';
 import { orderIdSchema, orderRequestSchema } from './validation.js';
 
 export interface OrderDeps {
@@ -47,8 +48,9 @@ export function createOrderApp(deps: OrderDeps): OrderApp {
 
       const create = async (req: Request, res: Response) => {
         const idempotencyKey = readIdempotencyKey(req.headers['idempotency-key']);
+        const test = readTestOrderFlag(req.headers['x-ecom-test-order']);
         const order = validate(orderRequestSchema, req.body, 'order');
-        const outcome = await placeOrder(pool, order, idempotencyKey, insert);
+        const outcome = await placeOrder(pool, order, idempotencyKey, test, insert);
         if (outcome.kind === 'created') {
           orderMetrics.created.inc();
           deps.onOrderCreated?.();

@@ -72,9 +72,10 @@ export async function connectOrderPublisher(
     check: async () => {
       if (!channel) throw new Error(`broker unreachable: ${link.lastError ?? 'no channel'}`);
     },
-    publishBatch: async (messages: OutboxMessage[]) => {
+    publishBatch: async (messages: OutboxMessage[], abandon?: AbortSignal) => {
       const ch = channel;
       if (!ch) throw new Error(`broker unreachable: ${link.lastError ?? 'no channel'}`);
+      abandon?.throwIfAborted();
       for (const m of messages) {
         ch.publish('', queues.orders, m.body, {
           persistent: true,
@@ -85,7 +86,8 @@ export async function connectOrderPublisher(
         });
       }
       try {
-        await withTimeout(ch.waitForConfirms(), confirmTimeoutMs, `no publisher confirms within ${confirmTimeoutMs} ms`);
+        const confirmed = withTimeout(ch.waitForConfirms(), confirmTimeoutMs, `no publisher confirms within ${confirmTimeoutMs} ms`);
+        await (abandon ? untilAborted(confirmed, abandon) : confirmed);
       } catch (err) {
         if (channel === ch && !closing) void model?.close().catch(() => {});
         throw err;
@@ -103,4 +105,14 @@ export async function connectOrderPublisher(
       await link.close();
     },
   };
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -20,13 +20,16 @@ export function readIdempotencyKey(header: string | string[] | undefined): strin
 /**
  * A digest of the validated request, not of its bytes: whitespace, key order and
  * ignored fields (a client-side `price`) do not make a retry look like another order.
- * Item order does count, since lines are stored in the order sent.
+ * Item order does count, since lines are stored in the order sent. A test order's
+ * flag counts too (a real order must not replay a test one), and only when set, so the
+ * digests of ordinary orders stored before test orders existed still match.
  */
-export function requestHash(order: OrderRequest): string {
+export function requestHash(order: OrderRequest, test = false): string {
   const canonical = JSON.stringify([
     order.customer.email,
     order.customer.name,
     order.items.map((item) => [item.productId, item.quantity]),
+    ...(test ? ['test'] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -1,4 +1,5 @@
 import type { Pool } from '../common/db/pool.js';
+import { CATALOGUE_CURRENCY } from '../common/money.js';
 
 /** One line of an order as stored and as published. */
 export interface OrderLine {
@@ -15,7 +16,9 @@ export interface OrderMessage {
   customer: { email: string; name: string };
   items: OrderLine[];
   total: number;
-  currency: 'USD';
+  currency: typeof CATALOGUE_CURRENCY;
+  /** Placed with X-Ecom-Test-Order: true (docs/architecture.md, "Test orders"). */
+  test: boolean;
 }
 
 export interface NewOrder {
@@ -26,6 +29,8 @@ export interface NewOrder {
   quantities: number[];
   idempotencyKey: string | null;
   requestHash: string | null;
+  /** A test order (`ecom smoke`); false when absent. */
+  test?: boolean;
 }
 
 export type InsertResult =
@@ -55,9 +60,9 @@ const dollars = (cents: string) => `(${cents} / 100.0)::float8`;
  */
 export const INSERT_ORDERS_SQL = `
 WITH o_in AS (
-  SELECT t.ord::int AS ord, t.id, t.email, t.name, t.key, t.hash
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
-    AS t(id, email, name, key, hash, ord)
+  SELECT t.ord::int AS ord, t.id, t.email, t.name, t.key, t.hash, t.test
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $10::bool[]) WITH ORDINALITY
+    AS t(id, email, name, key, hash, test, ord)
 ), priced AS (
   SELECT l.ord, l.line, l.product_id, l.quantity, p.name, p.price_cents
   FROM unnest($6::int[], $7::int[], $8::int[], $9::int[]) AS l(ord, line, product_id, quantity)
@@ -69,8 +74,8 @@ WITH o_in AS (
            'unitPrice', ${dollars('price_cents')}, 'quantity', quantity) ORDER BY line) AS items
   FROM priced GROUP BY ord
 ), new_order AS (
-  INSERT INTO orders (id, customer_email, customer_name, total_cents, idempotency_key, request_hash)
-  SELECT o.id, o.email, o.name, s.total_cents, o.key, o.hash
+  INSERT INTO orders (id, customer_email, customer_name, total_cents, idempotency_key, request_hash, test)
+  SELECT o.id, o.email, o.name, s.total_cents, o.key, o.hash, o.test
   FROM o_in o JOIN summary s USING (ord) WHERE s.complete ORDER BY o.ord
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id, created_at, total_cents
@@ -81,7 +86,8 @@ WITH o_in AS (
     'customer', jsonb_build_object('email', o.email, 'name', o.name),
     'items', s.items,
     'total', ${dollars('n.total_cents')},
-    'currency', 'USD') AS payload
+    'currency', '${CATALOGUE_CURRENCY}',
+    'test', o.test) AS payload
   FROM new_order n JOIN o_in o ON o.id = n.id JOIN summary s ON s.ord = o.ord
 ), new_items AS (
   INSERT INTO order_items (order_id, line, product_id, product_name, unit_price_cents, quantity)
@@ -116,6 +122,7 @@ export async function insertOrders(pool: Pool, orders: NewOrder[]): Promise<Inse
       lines.line,
       lines.productId,
       lines.quantity,
+      orders.map((o) => o.test ?? false),
     ],
   });
   return rows.map((row): InsertResult => {
@@ -144,7 +151,8 @@ SELECT o.request_hash AS "requestHash", ${isoUtc('ob.published_at')} AS "publish
                 'unitPrice', ${dollars('i.unit_price_cents')}, 'quantity', i.quantity) ORDER BY i.line)
               FROM order_items i WHERE i.order_id = o.id),
     'total', ${dollars('o.total_cents')},
-    'currency', 'USD') AS message
+    'currency', '${CATALOGUE_CURRENCY}',
+    'test', o.test) AS message
 FROM orders o LEFT JOIN outbox ob ON ob.order_id = o.id`;
 
 export async function findOrderById(pool: Pool, id: string): Promise<StoredOrder | undefined> {

@@ -11,8 +11,11 @@ export interface OutboxMessage {
 export interface MessagePublisher {
   /** True while a channel is open; the relay claims no rows otherwise. */
   readonly ready: boolean;
-  /** Publishes all and resolves once the broker confirmed every one; rejects otherwise. */
-  publishBatch(messages: OutboxMessage[]): Promise<void>;
+  /**
+   * Publishes all and resolves once the broker confirmed every one; rejects otherwise,
+   * and as soon as `abandon` aborts (shutdown: the batch is rolled back and stays pending).
+   */
+  publishBatch(messages: OutboxMessage[], abandon?: AbortSignal): Promise<void>;
 }
 
 export interface OutboxRelayOptions {
@@ -49,6 +52,7 @@ type Signal = 'order' | 'ready' | 'more' | 'stop';
 export class OutboxRelay {
   private readonly lanes: RelayLane[];
   private running: Promise<void>[] = [];
+  private readonly abandon = new AbortController();
 
   constructor(private readonly options: OutboxRelayOptions) {
     const count = Math.max(1, options.lanes ?? DEFAULT_LANES);
@@ -74,10 +78,27 @@ export class OutboxRelay {
     for (const lane of this.lanes.slice(1)) lane.signal('more');
   }
 
-  /** Stops after the batches in flight, which are committed or rolled back, never cut. */
-  async close(): Promise<void> {
+  /**
+   * Stops after the batches in flight, which are committed or rolled back, never cut.
+   * A batch still waiting for its confirms at `abandonAt` (epoch ms) is abandoned: its
+   * transaction rolls back and its rows stay pending for the next start, so a broker
+   * that stalls its confirms cannot hold shutdown past the grace period
+   * (docs/architecture.md, "Faults"). Its messages may have reached the queue; the
+   * consumer de-duplicates the second sending by messageId.
+   */
+  async close(options: { abandonAt?: number } = {}): Promise<void> {
     for (const lane of this.lanes) lane.signal('stop');
-    await Promise.all(this.running);
+    const stopped = Promise.all(this.running);
+    const waitMs = Math.max(0, (options.abandonAt ?? Infinity) - Date.now());
+    if (!Number.isFinite(waitMs)) return void (await stopped);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    await Promise.race([stopped, late]);
+    clearTimeout(timer);
+    this.abandon.abort(new Error('shutting down: batch abandoned before its confirms; its rows stay pending'));
+    await stopped;
   }
 
   /**
@@ -98,7 +119,10 @@ export class OutboxRelay {
       if (rows.length === 0) return 0;
       // RETURNING promises no order; publish oldest first.
       rows.sort((a, b) => a.id - b.id);
-      await publisher.publishBatch(rows.map((r) => ({ orderId: r.order_id, body: Buffer.from(r.payload) })));
+      await publisher.publishBatch(
+        rows.map((r) => ({ orderId: r.order_id, body: Buffer.from(r.payload) })),
+        this.abandon.signal,
+      );
       return rows.length;
     });
     if (sent > 0) this.options.onBatchPublished?.(sent);

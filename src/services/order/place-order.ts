@@ -18,7 +18,9 @@ export interface OrderView {
   customer: { email: string; name: string };
   items: Array<{ productId: number; name: string; unitPrice: number; quantity: number; lineTotal: number }>;
   total: number;
-  currency: 'USD';
+  currency: OrderMessage['currency'];
+  /** A test order (docs/architecture.md, "Test orders"): kept out of the storefront's live feed. */
+  test: boolean;
   createdAt: string;
   published: boolean;
   publishedAt: string | null;
@@ -45,9 +47,10 @@ export async function placeOrder(
   pool: Pool,
   request: OrderRequest,
   idempotencyKey?: string,
+  test = false,
   insert: InsertOrder = async (order) => (await insertOrders(pool, [order]))[0]!,
 ): Promise<PlaceOrderOutcome> {
-  const hash = idempotencyKey === undefined ? null : requestHash(request);
+  const hash = idempotencyKey === undefined ? null : requestHash(request, test);
   const productIds = request.items.map((i) => i.productId);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const result = await insert({
@@ -58,6 +61,7 @@ export async function placeOrder(
       quantities: request.items.map((i) => i.quantity),
       idempotencyKey: idempotencyKey ?? null,
       requestHash: hash,
+      test,
     });
     if (result.kind === 'created') return { kind: 'created', order: toView(result.message, null) };
     if (idempotencyKey !== undefined) {
@@ -91,6 +95,7 @@ function toView(message: OrderMessage, publishedAt: string | null): OrderView {
     items: message.items.map((line) => ({ ...line, lineTotal: (Math.round(line.unitPrice * 100) * line.quantity) / 100 })),
     total: message.total,
     currency: message.currency,
+    test: message.test,
     createdAt: message.createdAt,
     published: publishedAt !== null,
     publishedAt,

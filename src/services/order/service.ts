@@ -57,12 +57,33 @@ export async function startOrderService(config: OrderConfig, logger: Logger): Pr
   });
   publisher.onReady(() => relay.brokerReady());
   relay.start();
+  let abandonAt = Infinity;
   const service = await serve(app, config.PORT, config.HOST, async () => {
-    // After HTTP: the relay finishes its batch in flight, then the channel and the pool go.
-    await relay.close();
+    // After HTTP: the relay finishes its batch in flight (or abandons it, pending, at
+    // abandonAt), then the channel (bounded) and the pool go.
+    await relay.close({ abandonAt });
     await publisher.close();
     await pool.end();
   });
   logger.info({ port: service.port, queue: config.ORDERS_QUEUE }, 'order listening');
-  return service;
+  return {
+    port: service.port,
+    close: () => {
+      abandonAt = relayAbandonAt(Date.now(), config.SHUTDOWN_GRACE_MS);
+      return service.close();
+    },
+  };
+}
+
+// Confirms normally take milliseconds; a batch still waiting this long into shutdown
+// waits on a stalled broker.
+const RELAY_STOP_WAIT_MS = 2_000;
+
+/**
+ * When shutdown gives up on a batch waiting for confirms: at most RELAY_STOP_WAIT_MS
+ * after the signal, and by half the grace period, leaving the rest for closing the
+ * channel and the pool (docs/architecture.md, "Faults").
+ */
+export function relayAbandonAt(shutdownStartMs: number, graceMs: number): number {
+  return shutdownStartMs + Math.min(RELAY_STOP_WAIT_MS, graceMs / 2);
 }

@@ -32,6 +32,11 @@ export interface SearchBackend {
    * indexes every product and removes documents of products that no longer exist.
    */
   sync?(): Promise<SyncResult>;
+  /**
+   * Brings only these products in step, for the change notifications that name them:
+   * each is indexed when it exists and removed when it does not.
+   */
+  syncChanged?(ids: number[]): Promise<SyncResult>;
   close?(): Promise<void>;
 }
 

@@ -12,17 +12,20 @@ const PING_TIMEOUT_MS = 1_500;
 export const INDEX_SETTINGS: estypes.IndicesIndexSettings = { number_of_shards: 1 };
 
 /**
- * Explicit, strict mapping: `name` is search_as_you_type (edge n-grams indexed, so a
- * prefix on it is a term lookup), `description` is stemmed English like PostgreSQL's
- * vector, `category` is a keyword for filters with a text sub-field for search.
+ * Explicit, strict mapping, type-ahead the engine's way: `name` is search_as_you_type,
+ * whose `._index_prefix` sub-field holds the edge n-grams of every word, so a one-letter
+ * prefix is a term lookup rather than a scan of every term starting with it, however
+ * many products match. Name, category and description are analyzed as English, stemmed
+ * like PostgreSQL's vector ('laptops' finds 'Laptop'); `category` is a keyword for
+ * filters with a text sub-field for search.
  */
 export const INDEX_MAPPINGS: estypes.MappingTypeMapping = {
   dynamic: 'strict',
   properties: {
     id: { type: 'integer' },
-    name: { type: 'search_as_you_type' },
+    name: { type: 'search_as_you_type', analyzer: 'english' },
     description: { type: 'text', analyzer: 'english' },
-    category: { type: 'keyword', fields: { text: { type: 'text' } } },
+    category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'english' } } },
     price: { type: 'scaled_float', scaling_factor: 100 },
   },
 };
@@ -156,6 +159,30 @@ export class ElasticsearchSearchBackend implements SearchBackend {
     }
   }
 
+  /**
+   * Re-indexes just these products (the ids a change notification carries): one bulk
+   * request with an index operation for each that exists and a delete for each that
+   * does not, then a refresh. A change of one product costs one operation whatever the
+   * size of the catalogue.
+   */
+  async syncChanged(ids: number[]): Promise<SyncResult> {
+    if (ids.length === 0) return { indexed: 0, deleted: 0 };
+    const { rows } = await this.pool.query<IndexedProduct>(CHANGED_SQL, [ids]);
+    const found = new Set(rows.map((r) => r.id));
+    const gone = ids.filter((id) => !found.has(id));
+    const { index } = this.options;
+    const operations = [
+      ...rows.flatMap((product) => [{ index: { _index: index, _id: String(product.id) } }, product]),
+      ...gone.map((id) => ({ delete: { _index: index, _id: String(id) } })),
+    ];
+    const response = await this.call(() => this.client.bulk({ operations }));
+    // A delete of a document that is not there is a 404 without an error: fine.
+    const failed = response.errors ? response.items.map((item) => item.index ?? item.delete).find((r) => r?.error) : undefined;
+    if (failed?.error) throw new Error(`bulk sync failed for product ${failed._id}: ${failed.error.type}: ${failed.error.reason}`);
+    await this.call(() => this.client.indices.refresh({ index }));
+    return { indexed: rows.length, deleted: gone.length };
+  }
+
   private async deleteDocuments(ids: number[]): Promise<void> {
     const operations = ids.map((id) => ({ delete: { _index: this.options.index, _id: String(id) } }));
     const response = await this.call(() => this.client.bulk({ operations }));
@@ -220,6 +247,10 @@ function toHit(source: IndexedProduct, score: number | null | undefined): Search
 const BATCH_SQL = `
   SELECT id, name, description, (price_cents / 100.0)::float8 AS price, category
   FROM products WHERE id > $1 ORDER BY id LIMIT $2`;
+
+const CHANGED_SQL = `
+  SELECT id, name, description, (price_cents / 100.0)::float8 AS price, category
+  FROM products WHERE id = ANY($1::int[]) ORDER BY id`;
 
 async function* productBatches(pool: Pool, size: number): AsyncGenerator<IndexedProduct[]> {
   let afterId = 0;

@@ -1,59 +1,61 @@
 import { pingDatabase, type Pool } from '../common/db/pool.js';
 import { searchTokens, SearchUnavailableError, type SearchBackend, type SearchHit } from './backend.js';
-
-/**
- * ts_rank_cd weights for the classes the migration stores: D (unused), C (description),
- * B (category), A (name). Spread wide so one name hit outranks several description hits.
- */
-const RANK_WEIGHTS = [0.02, 0.1, 0.4, 1.0];
-
-/**
- * Each word becomes a prefix term, stemmed like the stored vector ('laptops' finds
- * 'laptop'). An English stop word stems to nothing, which would silently drop it, so
- * such a word falls back to the simple configuration: someone typing "in" on the way
- * to "inch" still gets results. The terms are ANDed by joining their text forms, which
- * tsquery's input accepts back unchanged. The GIN index answers `@@`; ranking runs
- * only on the matches.
- */
-const SEARCH_SQL = `
-  WITH terms AS (
-    SELECT CASE WHEN numnode(stemmed) > 0 THEN stemmed ELSE plain END AS term
-    FROM unnest($1::text[]) AS word,
-         LATERAL to_tsquery('english', word) AS stemmed,
-         LATERAL to_tsquery('simple', word) AS plain
-  ), query AS (
-    SELECT string_agg(format('(%s)', term), ' & ')::tsquery AS query FROM terms WHERE numnode(term) > 0
-  )
-  SELECT id, name, description, (price_cents / 100.0)::float8 AS price, category,
-         ts_rank_cd($3::float4[], search_vector, query.query)::float8 AS score
-  FROM products, query
-  WHERE search_vector @@ query.query
-  ORDER BY score DESC, id
-  LIMIT $2`;
-
-/**
- * `'lap':*` for each token: a prefix term in to_tsquery's syntax (plainto_tsquery
- * cannot express prefixes). Tokens hold only letters, digits and marks, never `'` or
- * `\`, so quoting them is enough to keep to_tsquery from reading anything as an operator.
- */
-export function toPrefixTerms(tokens: string[]): string[] {
-  return tokens.map((t) => `'${t}':*`);
-}
+import { RANGES_SQL, walkSql } from './postgres-typeahead-sql.js';
 
 /** SQLSTATE classes that mean "the database is away", not "our SQL is wrong". */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57)/;
+const RANGES_STATEMENT = 'ecom-search-ranges';
+const WALK_STATEMENT = 'ecom-search-walk';
+const MAX_KEPT_WORDS = 10_000;
 
-/** Full-text search on the products table itself: no second store to keep in sync. */
+interface TermRange {
+  lo: string;
+  hi: string;
+}
+
+/**
+ * Search on PostgreSQL itself, no second store to keep in sync: the products table's
+ * lexemes in `product_search_terms` (kept by triggers, migration 004), walked as a
+ * B-tree so a query costs about `limit` index entries however many products match
+ * (see postgres-typeahead-sql.ts and docs/architecture.md, "Search").
+ */
 export class PostgresSearchBackend implements SearchBackend {
   readonly name = 'postgres' as const;
 
+  /**
+   * One word's ranges, when they are at most one: a function of the word alone (the
+   * 'english' stemmer is fixed), so a word typed again skips a round trip. Several
+   * ranges from one word are ordered by how many products match, which changes with
+   * the data: those are not kept. Bounded; the oldest entry goes first.
+   */
+  private readonly wordRanges = new Map<string, TermRange[]>();
+
   constructor(private readonly pool: Pool) {}
+
+  private async rangesOf(tokens: string[]): Promise<TermRange[]> {
+    const word = tokens.length === 1 ? tokens[0]! : undefined;
+    const kept = word === undefined ? undefined : this.wordRanges.get(word);
+    if (kept) return kept;
+    const { rows } = await this.pool.query<TermRange>({ name: RANGES_STATEMENT, text: RANGES_SQL, values: [tokens] });
+    if (word !== undefined && rows.length <= 1) {
+      if (this.wordRanges.size >= MAX_KEPT_WORDS) this.wordRanges.delete(this.wordRanges.keys().next().value!);
+      this.wordRanges.set(word, rows);
+    }
+    return rows;
+  }
 
   async search(query: string, limit: number): Promise<SearchHit[]> {
     const tokens = searchTokens(query);
     if (tokens.length === 0) return [];
     try {
-      const { rows } = await this.pool.query<SearchHit>(SEARCH_SQL, [toPrefixTerms(tokens), limit, RANK_WEIGHTS]);
+      // Named statements: each connection parses them once, and plans the walk once (see walkSql).
+      const [walked, ...others] = await this.rangesOf(tokens);
+      if (!walked) return [];
+      const { rows } = await this.pool.query<SearchHit>({
+        name: `${WALK_STATEMENT}-${limit}`,
+        text: walkSql(limit),
+        values: [walked.lo, walked.hi, others.map((o) => o.lo), others.map((o) => o.hi)],
+      });
       return rows;
     } catch (err) {
       throw classify(err);

@@ -125,6 +125,12 @@ async function docker() {
   }
   if (command === 'build') {
     await sleep(slow);
+    if (failing()) {
+      err('#12 [build 6/8] RUN npx tsup');
+      err('#12 ERROR: process "/bin/sh -c npx tsup" did not complete successfully: exit code: 1');
+      err('ERROR: failed to solve: process "/bin/sh -c npx tsup" did not complete successfully: exit code: 1');
+      return finish(1);
+    }
     return put(file('images', flag('--tag')));
   }
   if (command === 'tag') return put(file('images', args[2]));

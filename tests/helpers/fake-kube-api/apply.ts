@@ -29,7 +29,8 @@ export function serverSideApply(request: ApplyRequest): { object: StoredObject; 
   const { existing, manager, force } = request;
   const time = (request.now ?? new Date()).toISOString().replace(/\.\d+Z$/, 'Z');
   const applied = withoutServerFields(request.applied);
-  const appliedPaths = leafPaths(applied);
+  // The real server records no ownership of what names the object.
+  const appliedPaths = leafPaths(applied).filter((p) => !(p.length === 2 && p[0] === 'metadata' && (p[1] === 'name' || p[1] === 'namespace')));
   if (!existing) {
     const object = finishWrite(applied);
     if ('spec' in object) object.metadata.generation = 1;
@@ -51,7 +52,9 @@ export function serverSideApply(request: ApplyRequest): { object: StoredObject; 
   if (isDeepStrictEqual(object, before) && !ownershipChanged) return { object: existing, changed: false };
   for (const field of SERVER_OWNED_METADATA) if (field in existing.metadata) object.metadata[field] = structuredClone(existing.metadata[field]);
   if (!isDeepStrictEqual(object.spec, before.spec)) object.metadata.generation = (existing.metadata.generation ?? 0) + 1;
-  const others = entries.filter((e) => e !== mine).map((e) => (force ? withoutPaths(e, appliedKeys) : e)).filter((e) => Object.keys(e.fieldsV1).length > 0);
+  // Forcing takes only the fields whose value changes; one applied with the same value is co-owned, as on the real server.
+  const taken = new Set(appliedPaths.filter((p) => !isDeepStrictEqual(valueAt(existing, p), valueAt(applied, p))).map(pathKey));
+  const others = entries.filter((e) => e !== mine).map((e) => (force ? withoutPaths(e, taken) : e)).filter((e) => Object.keys(e.fieldsV1).length > 0);
   object.metadata.managedFields = [...others, managedEntry(manager, object.apiVersion, time, appliedPaths)];
   if ('status' in existing) object.status = structuredClone(existing.status);
   return { object, changed: true };

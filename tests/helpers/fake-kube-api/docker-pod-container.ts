@@ -20,7 +20,7 @@ const STOP_COMMAND_TIMEOUT_MS = 60_000;
 const MAX_STOP_GRACE_S = 10;
 
 interface EngineState {
-  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string };
+  State: { Status: string; Running: boolean; ExitCode: number; StartedAt: string; FinishedAt: string };
   RestartCount: number;
   NetworkSettings: { Ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null>; Networks: Record<string, { IPAddress: string }> };
 }
@@ -65,10 +65,10 @@ export class PodContainer {
     private readonly gracePeriodSeconds: number,
   ) {}
 
-  /** Starts following the running container. */
+  /** Starts following the running container: its first run, so its whole output. */
   watch(startedAt: string): void {
     this.nextProbeAt = Date.now() + (this.container.readinessProbe?.initialDelaySeconds ?? 0) * 1_000;
-    this.followLogs(startedAt);
+    this.followLogs(startedAt, undefined);
     this.schedule(0);
   }
 
@@ -85,7 +85,8 @@ export class PodContainer {
       this.pod.restartContainer(this.container.name);
       this.resetProbe();
     }
-    if (state.State.Running && state.State.StartedAt !== this.followedRun) this.followLogs(state.State.StartedAt);
+    // A new run's output begins after the previous run finished (FinishedAt still names that run while this one runs).
+    if (state.State.Running && state.State.StartedAt !== this.followedRun) this.followLogs(state.State.StartedAt, state.State.FinishedAt);
     // The engine publishes a restarted container on new host ports.
     for (const [containerPort, hostPort] of publishedPorts(state)) {
       if (this.ports.get(containerPort) === hostPort) continue;
@@ -169,11 +170,20 @@ export class PodContainer {
     this.pod.setContainer(this.container.name, condition);
   }
 
-  /** `docker logs --follow` from this run's start; each line into the pod's log for the container. */
-  private followLogs(since: string): void {
+  /**
+   * `docker logs --follow` of the run that started at `startedAt`; each line into the
+   * pod's log for the container. Not `--since startedAt`: the engine records StartedAt
+   * after the process is already running, so on a loaded machine a service's first line
+   * (often its only one, "listening") carries an earlier timestamp and was dropped —
+   * `ecom logs` then showed nothing. So: the whole output for the first run, and what came
+   * after the previous run finished for a restart.
+   */
+  private followLogs(startedAt: string, previousFinishedAt: string | undefined): void {
     this.follower?.kill();
-    this.followedRun = since;
-    const child = spawn(TEST_DOCKER_CLIENT, ['logs', '--follow', '--timestamps', '--since', since, this.name], {
+    this.followedRun = startedAt;
+    // 0001-01-01…: the engine's zero time, a container that never finished.
+    const since = previousFinishedAt && !previousFinishedAt.startsWith('0001-') ? ['--since', previousFinishedAt] : [];
+    const child = spawn(TEST_DOCKER_CLIENT, ['logs', '--follow', '--timestamps', ...since, this.name], {
       env: { ...process.env, DOCKER_HOST: this.host },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

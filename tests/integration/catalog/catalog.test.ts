@@ -135,6 +135,25 @@ describe('catalog service', () => {
     expect(metrics.has('process_cpu_user_seconds_total')).toBe(true);
   });
 
+  it('answers a read it has served before from memory as Express would: request id, ETag, HEAD, each request counted once', async () => {
+    const count = async () => {
+      const metrics = parseMetrics((await request(app).get('/metrics').expect(200)).text);
+      return findSamples(metrics, 'http_requests_total', { service: 'catalog', method: 'GET', route: '/catalog', status_code: '200' })[0]?.value ?? 0;
+    };
+    const url = '/catalog?limit=3&offset=7';
+    const before = await count();
+    // The first goes through Express and fills the cache; the others are answered before it.
+    const first = await request(app).get(url).expect(200);
+    const again = await request(app).get(url).set('X-Request-Id', 'cached-1').expect(200);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers).toMatchObject({ 'x-request-id': 'cached-1', etag: first.headers.etag, 'content-type': 'application/json; charset=utf-8' });
+    const head = await request(app).head(url).expect(200);
+    expect(head.text).toBeUndefined();
+    expect(head.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    await request(app).get(url).set('If-None-Match', String(first.headers.etag)).expect(304);
+    expect(await count()).toBe(before + 2);
+  });
+
   it('is healthy while PostgreSQL answers', async () => {
     const res = await request(app).get('/health').expect(200);
     expect(res.body.checks.postgres.ok).toBe(true);

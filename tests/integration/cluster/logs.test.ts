@@ -4,11 +4,11 @@
  * with its pod; following across a pod replacement, saying so in the stream.
  */
 import { describe, expect, it } from 'vitest';
-import type { ServiceName } from '../../../src/core/system.js';
+import type { LogSource } from '../../../src/core/log-merge.js';
 import { clusterLogs } from '../../../src/runtime/cluster/logs.js';
 import type { LogLine, LogOptions } from '../../../src/runtime/types.js';
 import { eventually } from '../../helpers/services.js';
-import { applyAndRollOut, deploymentObject, namespaceObject, SERVICES_NS, useFakeCluster } from './setup.js';
+import { applyAndRollOut, deploymentObject, namespaceObject, SERVICES_NS, statefulSetObject, useFakeCluster } from './setup.js';
 
 const cluster = useFakeCluster();
 
@@ -37,13 +37,29 @@ async function catalogAndOrder(): Promise<{ a: string; b: string; o: string }> {
   return { a, b, o };
 }
 
-async function collect(options: Partial<LogOptions> & { services: ServiceName[] }): Promise<string[]> {
+async function collect(options: Partial<LogOptions> & { services: LogSource[] }): Promise<string[]> {
   const lines: string[] = [];
   for await (const line of clusterLogs(cluster.client, { follow: false, ...options })) lines.push(show(line));
   return lines;
 }
 
 describe('clusterLogs', () => {
+  it("--level keeps lines at that level or above, --tail counting only those; a dependency's StatefulSet; no supervisor pod", async () => {
+    const { a } = await catalogAndOrder();
+    cluster.api.pod(SERVICES_NS, a).appendLog('catalog', [JSON.stringify({ level: 50, msg: 'e1' }), JSON.stringify({ level: 20, msg: 'd1' }), JSON.stringify({ level: 40, msg: 'w1' })]);
+    expect(await collect({ services: ['catalog'], level: 'warn' })).toEqual([`catalog ${a} e1`, `catalog ${a} w1`]);
+    expect(await collect({ services: ['catalog'], level: 'error', tail: 1 })).toEqual([`catalog ${a} e1`]);
+
+    cluster.api.scenario('database', 'postgres', { logs: { postgres: ['2026-12-01 08:00:00.000 UTC [1] LOG:  ready', '2026-12-01 08:00:01.000 UTC [2] ERROR:  boom'] } }, 'StatefulSet');
+    await applyAndRollOut(cluster.client, [namespaceObject('database'), statefulSetObject('postgres', 'database', 5432)]);
+    const postgres: LogLine[] = [];
+    for await (const line of clusterLogs(cluster.client, { services: ['postgres'], follow: false, level: 'error' })) postgres.push(line);
+    expect(postgres.map((l) => [l.service, l.pod?.startsWith('postgres-'), l.line])).toEqual([['postgres', true, '2026-12-01 08:00:01.000 UTC [2] ERROR:  boom']]);
+    expect(await collect({ services: ['supervisor'] })).toEqual([
+      'supervisor notice: no logs for supervisor: the cluster runtimes run no supervisor; the port-forwarder logs to <state>/logs/forwarder.log',
+    ]);
+  });
+
   it('merges every pod of two services in time order, each line with its pod; --tail per service; a missing Deployment is said', async () => {
     const { a, b, o } = await catalogAndOrder();
 

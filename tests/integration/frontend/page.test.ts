@@ -44,7 +44,9 @@ describe('storefront page', () => {
     const res = await request(app).get('/').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     for (const name of ['Laptop Pro 14', 'Wireless Mouse', 'Standing Desk']) expect(res.text).toContain(name);
-    expect(res.text).toContain('<option value="1">Laptop Pro 14 (1,299.00)</option>');
+    expect(res.text).toContain('<option value="1">Laptop Pro 14 ($1,299.00)</option>');
+    expect(res.text).toContain('<span class="price">$1,299.00</span>');
+    expect(res.text).toContain('<body data-currency="USD">');
     expect(res.text).toMatch(/<form id="order-form"/);
     expect(res.text).toMatch(/<input id="search-q"/);
     expect(res.text).toMatch(/<ol id="feed"/);

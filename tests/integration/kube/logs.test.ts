@@ -44,6 +44,17 @@ describe('workloadLogs: every pod of a deployment, merged', () => {
     expect(await collect({ ...CATALOG, follow: false, tailLines: 1 })).toEqual([`[${a}] a2`, `[${b}] b2`]);
   });
 
+  it('says which pod could not be read instead of leaving its lines out silently', async () => {
+    const [a, b] = await twoPodsWithLines();
+    // The API refuses one pod's log (as it does for a pod that went between the list and the read).
+    const client = Object.create(kube.client) as typeof kube.client;
+    client.podLog = (namespace, pod, options) => (pod === a ? Promise.reject(new Error(`pods "${a}" not found`)) : kube.client.podLog(namespace, pod, options));
+    const lines: string[] = [];
+    for await (const event of workloadLogs(client, { ...CATALOG, follow: false, tailLines: 1 })) lines.push(formatPodLogEvent(event));
+
+    expect(lines).toEqual([`ecom: could not read the log of pod ${a}: pods "${a}" not found`, `[${b}] b2`]);
+  });
+
   it('follows across a pod replacement and a container restart, saying so in the stream', async () => {
     const [a, b] = await twoPodsWithLines();
     const abort = new AbortController();

@@ -54,6 +54,7 @@ describe('order API', () => {
       ],
       total: 179.87,
       currency: 'USD',
+      test: false,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       published: false,
       publishedAt: null,
@@ -70,6 +71,7 @@ describe('order API', () => {
       items: res.body.items.map(({ lineTotal: _, ...line }: { lineTotal: number }) => line),
       total: 179.87,
       currency: 'USD',
+      test: false,
     });
   });
 

@@ -90,6 +90,21 @@ describe('outbox relay when confirms do not come', () => {
     await eventually(() => (seen.filter((m) => m.properties.messageId === orderId).length === 2 ? true : undefined), 5_000, 'the retried message');
   });
 
+  it('abandons a batch still waiting for confirms when closed with a deadline, leaving it pending', async () => {
+    const orderId = await newOrder();
+    proxy.holdReplies();
+    const closing = new OutboxRelay({ pool: db.pool, publisher, logger, batchSize: 10, pollMs: 60_000 });
+    closing.start();
+    await eventually(() => seen.find((m) => m.properties.messageId === orderId), 5_000, 'the message at the broker');
+    // Well before the confirm timeout: close() returns because it abandons the batch.
+    await closing.close({ abandonAt: Date.now() + 100 });
+    expect(await publishedAt(orderId)).toBeNull();
+    expect(logger.lines().some((l) => String(l.err).includes('batch abandoned before its confirms'))).toBe(true);
+    await reconnect();
+    expect(await relay.relayBatch()).toBe(1);
+    expect(await publishedAt(orderId)).not.toBeNull();
+  });
+
   it('keeps the batch pending when the connection is cut before the confirms arrive', async () => {
     const orderId = await newOrder();
     proxy.holdReplies();

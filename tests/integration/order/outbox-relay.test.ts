@@ -76,6 +76,7 @@ describe('outbox relay', () => {
       items: [{ productId: 4, name: '27-inch 4K Monitor', unitPrice: 379, quantity: 1 }],
       total: 379,
       currency: 'USD',
+      test: false,
     });
     const { rows } = await db.pool.query('SELECT published_at FROM outbox WHERE order_id = $1', [placed.order.id]);
     expect(rows[0].published_at).toBeInstanceOf(Date);

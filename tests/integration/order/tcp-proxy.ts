@@ -12,6 +12,8 @@ export interface TcpProxy {
    * never confirmed them.
    */
   holdReplies(): void;
+  /** Passes the broker's answers again; what was held is dropped, so held connections stay stuck. */
+  releaseReplies(): void;
   readonly connections: number;
 }
 
@@ -69,6 +71,9 @@ export async function createTcpProxy(target: { host: string; port: number }): Pr
     stop,
     holdReplies: () => {
       holding = true;
+    },
+    releaseReplies: () => {
+      holding = false;
     },
   };
 }

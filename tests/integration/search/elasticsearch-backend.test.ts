@@ -45,9 +45,9 @@ describe('Elasticsearch search backend', () => {
         dynamic: 'strict',
         properties: {
           id: { type: 'integer' },
-          name: { type: 'search_as_you_type' },
+          name: { type: 'search_as_you_type', analyzer: 'english' },
           description: { type: 'text', analyzer: 'english' },
-          category: { type: 'keyword', fields: { text: { type: 'text' } } },
+          category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'english' } } },
           price: { type: 'scaled_float', scaling_factor: 100 },
         },
       },
@@ -187,3 +187,57 @@ describe('Elasticsearch search backend', () => {
     });
   });
 });
+
+describe('Elasticsearch incremental sync', () => {
+  let db: TestDatabase;
+  let fake: FakeElasticsearch;
+  let backend: ElasticsearchSearchBackend;
+  const bulkBodies = () => fake.requestsTo('POST', /^\/_bulk$/).map((r) => r.body as unknown[]);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    fake = new FakeElasticsearch();
+    backend = new ElasticsearchSearchBackend(fake.client(), db.pool, { index: 'products' });
+    await backend.sync();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('sends one index operation for one changed product, then refreshes', async () => {
+    await db.pool.query(`UPDATE products SET name = 'Quartz Keyboard' WHERE id = 2`);
+    fake.requests.length = 0;
+    await expect(backend.syncChanged([2])).resolves.toEqual({ indexed: 1, deleted: 0 });
+    expect(bulkBodies()).toEqual([[{ index: { _index: 'products', _id: '2' } }, expect.objectContaining({ id: 2, name: 'Quartz Keyboard' })]]);
+    expect(fake.requests.map((r) => r.path)).toEqual(['/_bulk', '/products/_refresh']);
+    expect((await backend.search('quartz', 5)).map((h) => h.id)).toEqual([2]);
+  });
+
+  it('deletes the document of a product that is gone, and indexes the others in the same bulk', async () => {
+    await db.pool.query('DELETE FROM products WHERE id = 9');
+    fake.requests.length = 0;
+    await expect(backend.syncChanged([5, 9])).resolves.toEqual({ indexed: 1, deleted: 1 });
+    expect(bulkBodies()).toEqual([
+      [{ index: { _index: 'products', _id: '5' } }, expect.objectContaining({ id: 5 }), { delete: { _index: 'products', _id: '9' } }],
+    ]);
+    expect(fake.indices.get('products')?.docs.has('9')).toBe(false);
+    expect(await backend.search('bamboo', 5)).toEqual([]);
+  });
+
+  it('is content with a product already gone from the index', async () => {
+    await expect(backend.syncChanged([9])).resolves.toEqual({ indexed: 0, deleted: 1 });
+  });
+
+  it('sends nothing for an empty change', async () => {
+    fake.requests.length = 0;
+    await expect(backend.syncChanged([])).resolves.toEqual({ indexed: 0, deleted: 0 });
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('fails, naming the product, when the cluster rejects its document', async () => {
+    fake.rejectIds.add(3);
+    await expect(backend.syncChanged([3])).rejects.toThrow(/product 3: document_parsing_exception/);
+    fake.rejectIds.clear();
+  });
+});
+

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { generateProducts, insertProducts } from '../../../src/services/common/db/seed.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../src/services/common/config.js';
 import type { RunningService } from '../../../src/services/common/server.js';
@@ -47,28 +48,60 @@ describe('search service keeps the Elasticsearch index live', () => {
     await service.close();
   });
 
-  it('finds a product by its new name after an UPDATE', async () => {
+  type BulkLine = { index?: { _id: string }; delete?: { _id: string }; id?: number };
+  const bulksSince = (before: number) => fake.requestsTo('POST', /^\/_bulk$/).slice(before).map((r) => r.body as BulkLine[]);
+
+  it('re-indexes only the product an UPDATE changed: one bulk operation, not the catalogue', async () => {
     expect(await search('zephyr')).toEqual([]);
+    const before = fake.requestsTo('POST', /^\/_bulk$/).length;
     await db.pool.query(`UPDATE products SET name = 'Zephyr Mouse' WHERE id = 3`);
     const items = await eventually(async () => ((await search('zephyr')).length > 0 ? search('zephyr') : undefined), 5_000, 'the new name');
     expect(items).toEqual([expect.objectContaining({ id: 3, name: 'Zephyr Mouse' })]);
-    expect(await lastResync()).toMatchObject({ trigger: 'change', indexed: 14, deleted: 0 });
+    expect(await lastResync()).toMatchObject({ trigger: 'change', scope: 'changed', indexed: 1, deleted: 0 });
+    const bulks = bulksSince(before);
+    expect(bulks).toHaveLength(1);
+    expect(bulks[0]).toEqual([{ index: { _index: 'products', _id: '3' } }, expect.objectContaining({ id: 3, name: 'Zephyr Mouse' })]);
   });
 
   it('drops a DELETEd product from the results, and indexes an INSERTed one', async () => {
     expect((await search('lap')).map((i) => i.id)).toEqual([1, 13]);
+    const before = fake.requestsTo('POST', /^\/_bulk$/).length;
     await db.pool.query('DELETE FROM products WHERE id = 13');
     await eventually(async () => ((await search('lap')).length === 1 ? true : undefined), 5_000, 'the deleted product to disappear');
     expect((await search('lap')).map((i) => i.id)).toEqual([1]);
     expect(fake.indices.get('products')?.docs.has('13')).toBe(false);
     await eventually(() => (resyncs().some((l) => l.deleted === 1) ? true : undefined), 2_000, 'the re-sync log line');
-    expect(resyncs().at(-1)).toMatchObject({ trigger: 'change', indexed: 13, deleted: 1 });
+    expect(resyncs().at(-1)).toMatchObject({ trigger: 'change', scope: 'changed', indexed: 0, deleted: 1 });
+    expect(bulksSince(before)).toEqual([[{ delete: { _index: 'products', _id: '13' } }]]);
 
     const { rows } = await db.pool.query<{ id: number }>(
       `INSERT INTO products (name, price_cents, category) VALUES ('Lapdesk Bamboo', 3900, 'furniture') RETURNING id`,
     );
     await eventually(async () => ((await search('lapdesk')).length === 1 ? true : undefined), 5_000, 'the inserted product');
     expect((await search('lap')).map((i) => i.id)).toEqual([1, rows[0]!.id]);
+    await eventually(() => (resyncs().at(-1)?.indexed === 1 ? true : undefined), 2_000, 'the re-sync log line');
+    expect(resyncs().at(-1)).toMatchObject({ trigger: 'change', scope: 'changed', indexed: 1, deleted: 0 });
+  });
+
+  it('re-indexes everything after a statement that changed too many products to name', async () => {
+    const before = resyncs().length;
+    await insertProducts(db.pool, generateProducts(600, 1_000));
+    await eventually(() => (resyncs().slice(before).some((l) => l.scope === 'all') ? true : undefined), 10_000, 'a full re-sync');
+    const full = resyncs().slice(before).find((l) => l.scope === 'all');
+    expect(full).toMatchObject({ trigger: 'change', scope: 'all' });
+    const indexed = Number(full!.indexed);
+    expect(fake.indices.get('products')?.docs.size).toBe(indexed);
+    await db.pool.query('DELETE FROM products WHERE id >= 1000');
+    await eventually(() => (fake.indices.get('products')?.docs.size === indexed - 600 ? true : undefined), 10_000, 'the 600 removed');
+  });
+
+  it('keeps a change that failed to sync while Elasticsearch was down, and applies it once it answers', async () => {
+    fake.down = true;
+    await db.pool.query(`UPDATE products SET name = 'Obsidian Monitor' WHERE id = 4`);
+    await eventually(() => (logger.lines().some((l) => l.msg === 'cannot re-sync the search index; retrying') ? true : undefined), 5_000, 'the failed sync');
+    fake.down = false;
+    await eventually(async () => ((await search('obsidian')).length === 1 ? true : undefined), 10_000, 'the change after the retry');
+    expect(await lastResync()).toMatchObject({ trigger: 'retry', scope: 'changed', indexed: 1 });
   });
 
   it('coalesces a burst of 20 updates into far fewer syncs', async () => {
@@ -93,7 +126,7 @@ describe('search service keeps the Elasticsearch index live', () => {
       // A listener of a service closed just before may still be on its way out.
       expect(rowCount).toBeGreaterThanOrEqual(1);
       await eventually(() => (resyncs().length > before ? true : undefined), 10_000, 'a re-sync after the reconnect');
-      expect(resyncs().at(-1)).toMatchObject({ trigger: 'reconnect' });
+      expect(resyncs().at(-1)).toMatchObject({ trigger: 'reconnect', scope: 'all' });
     } finally {
       await admin.end();
     }

@@ -45,6 +45,26 @@ describe('PostgreSQL search backend', () => {
     }
   });
 
+  it('asks the database for the term range of a word once, and for a search of several words each time', async () => {
+    const statements: string[] = [];
+    const pool = Object.create(db.pool) as typeof db.pool;
+    pool.query = ((config: { name?: string }, ...rest: unknown[]) => {
+      statements.push(config.name ?? 'unnamed');
+      return (db.pool.query as (...args: unknown[]) => unknown)(config, ...rest);
+    }) as typeof db.pool.query;
+    const counted = new PostgresSearchBackend(pool);
+
+    const first = await counted.search('laptops', 10);
+    expect(await counted.search('laptops', 10)).toEqual(first);
+    expect(await counted.search('laptops', 5)).toEqual(first.slice(0, 5));
+    expect(statements).toEqual(['ecom-search-ranges', 'ecom-search-walk-10', 'ecom-search-walk-10', 'ecom-search-walk-5']);
+
+    statements.length = 0;
+    await counted.search('27 in', 10);
+    await counted.search('27 in', 10);
+    expect(statements.filter((name) => name === 'ecom-search-ranges')).toHaveLength(2);
+  });
+
   it('caps very long words instead of letting PostgreSQL reject them', async () => {
     const word = 'laptop' + 'x'.repeat(MAX_TOKEN_CHARS * 4);
     await expect(backend.search(word, 5)).resolves.toEqual([]);

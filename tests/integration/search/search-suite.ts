@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalogue } from '../../../src/services/common/db/seed.js';
 import { createSearchApp } from '../../../src/services/search/app.js';
 import type { SearchBackend } from '../../../src/services/search/backend.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
@@ -14,6 +15,23 @@ interface Item {
 }
 
 const ids = (res: request.Response) => (res.body.items as Item[]).map((i) => i.id);
+
+const words = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+const hasWordStarting = (text: string, prefix: string) => words(text).some((w) => w.startsWith(prefix));
+
+/** Ids of the shipped products with a word starting with `prefix` anywhere, and in the name. */
+function catalogueMatches(prefix: string): { all: number[]; inName: number[] } {
+  const products = loadCatalogue();
+  const all = products.filter((p) => hasWordStarting(`${p.name} ${p.category} ${p.description}`, prefix));
+  return { all: all.map((p) => p.id).sort((a, b) => a - b), inName: all.filter((p) => hasWordStarting(p.name, prefix)).map((p) => p.id).sort((a, b) => a - b) };
+}
+
+/** Every name hit comes before every other hit. */
+function expectNameHitsFirst(items: Item[], prefix: string): void {
+  const inName = items.map((i) => hasWordStarting(i.name, prefix));
+  const firstOther = inName.indexOf(false);
+  if (firstOther >= 0) expect(inName.slice(firstOther), `name hits after other hits: ${JSON.stringify(items.map((i) => i.name))}`).not.toContain(true);
+}
 
 /** Inputs a search box receives from people and from scanners; none of them may cause a 500. */
 export const NASTY_QUERIES = [
@@ -87,6 +105,31 @@ export function describeSearchBehaviour(label: string, makeBackend: (db: TestDat
       expect(ids(res)).toEqual(expected);
       const [first, second] = res.body.items as Item[];
       expect(first!.score).toBeGreaterThan(second!.score);
+    });
+
+    it.each(['l', 'la', 's', 'c'])('answers the prefix "%s" with every product that has a word starting with it, name hits first', async (q) => {
+      const { all, inName } = catalogueMatches(q);
+      expect(inName.length, 'the catalogue should have name hits for this prefix').toBeGreaterThan(0);
+      const res = await request(app).get('/search').query({ q, limit: 50 }).expect(200);
+      const items = res.body.items as Item[];
+      expect(ids(res).sort((a, b) => a - b)).toEqual(all);
+      expect(ids(res).slice(0, inName.length).sort((a, b) => a - b)).toEqual(inName);
+      expectNameHitsFirst(items, q);
+      // The score says the same: a name hit scores above anything that is not one.
+      const nameScores = items.slice(0, inName.length).map((i) => i.score);
+      const otherScores = items.slice(inName.length).map((i) => i.score);
+      if (otherScores.length) expect(Math.min(...nameScores)).toBeGreaterThan(Math.max(...otherScores));
+    });
+
+    it('narrows as a word is typed, letter by letter', async () => {
+      const seen: number[][] = [];
+      for (const q of ['l', 'la', 'lap', 'lapt', 'lapto', 'laptop']) {
+        const res = await request(app).get('/search').query({ q, limit: 50 }).expect(200);
+        seen.push(ids(res).sort((a, b) => a - b));
+      }
+      for (let i = 1; i < seen.length; i++) expect(seen[i - 1]).toEqual(expect.arrayContaining(seen[i]!));
+      // From "lap" on only the two laptops are left.
+      expect(seen.slice(2)).toEqual(Array(4).fill([1, 13]));
     });
 
     it('finds a product by a word only its description has', async () => {

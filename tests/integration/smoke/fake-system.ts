@@ -23,6 +23,10 @@ export interface Breakage {
   targetDown?: boolean;
   /** Prometheus has no target for this service (a scrape config that left it out). */
   notScraped?: ServiceName;
+  /** The order service ignores X-Ecom-Test-Order: smoke's orders are not marked as test orders. */
+  testFlagIgnored?: boolean;
+  /** The frontend shows test orders in the live feed (/api/orders/recent and the stream). */
+  testOrdersInFeed?: boolean;
 }
 
 export interface FakeSystem {
@@ -93,6 +97,7 @@ function baseApp(service: ServiceName, breakage: Breakage, extraChecks: () => Re
 interface Consumed {
   orderId: string;
   messageId: string;
+  test: boolean;
 }
 
 export async function startFakeSystem(breakage: Breakage = {}): Promise<FakeSystem> {
@@ -128,19 +133,21 @@ export async function startFakeSystem(breakage: Breakage = {}): Promise<FakeSyst
       return;
     }
     const key = req.get('idempotency-key');
+    const test = req.get('x-ecom-test-order') === 'true' && !breakage.testFlagIgnored;
     const known = key && !breakage.replayCreatesNew ? byKey.get(key) : undefined;
     if (known) {
-      res.status(200).json({ id: known, status: 'created' });
+      res.status(200).json({ id: known, status: 'created', test });
       return;
     }
     const id = randomUUID();
     if (key) byKey.set(key, id);
-    res.status(201).json({ id, status: 'created' });
+    res.status(201).json({ id, status: 'created', test });
     if (!breakage.noBroker) {
       // The relay and the consumer, a little later as in the real system.
       setTimeout(() => {
-        const entry = { orderId: id, messageId: id };
+        const entry = { orderId: id, messageId: id, test };
         consumed.unshift(entry);
+        if (test && !breakage.testOrdersInFeed) return;
         for (const s of streams) s.write(`id: ${id}\nevent: order\ndata: ${JSON.stringify(entry)}\n\n`);
       }, 100);
     }
@@ -148,7 +155,13 @@ export async function startFakeSystem(breakage: Breakage = {}): Promise<FakeSyst
 
   const frontend = baseApp('frontend', breakage, brokerCheck);
   frontend.get('/api/orders/recent', (_req, res) => {
-    res.json({ items: consumed.slice(0, 20), count: Math.min(20, consumed.length) });
+    const shown = consumed.filter((c) => !c.test || breakage.testOrdersInFeed).slice(0, 20);
+    res.json({ items: shown, count: shown.length });
+  });
+  frontend.get('/api/orders/:id/consumed', (req, res) => {
+    const entry = consumed.find((c) => c.orderId === req.params.id);
+    if (entry) res.json({ ...entry, consumedAt: new Date().toISOString() });
+    else res.status(404).json({ error: { code: 'not_found', message: 'not consumed', details: [] } });
   });
   frontend.get('/api/orders/stream', (req, res) => {
     res.status(200).setHeader('content-type', 'text/event-stream');

@@ -110,6 +110,20 @@ describe('the smoke suite reports exactly what broke', () => {
     expect(report.results.find((r) => r.name === 'order /health answers 200')).toMatchObject({ status: 'passed', message: 'degraded: broker not answering' });
   });
 
+  it('an order service that does not mark smoke orders as test orders fails both order checks, naming the header', async () => {
+    const report = await suiteAgainst({ testFlagIgnored: true });
+    const failed = failedOnly(report);
+    expect(failed.map((r) => r.name)).toEqual(['an order is created and reaches the consumer', 'an idempotent replay returns the same order']);
+    for (const f of failed) expect(f.message).toMatch(/^order [0-9a-f-]{36} is not marked as a test order \("test": true for X-Ecom-Test-Order: true\), so shoppers would see it/);
+  });
+
+  it('a frontend that shows test orders in the live feed fails the consumer check', async () => {
+    const report = await suiteAgainst({ testOrdersInFeed: true });
+    const failed = failedOnly(report);
+    expect(failed.map((r) => r.name)).toEqual(['an order is created and reaches the consumer']);
+    expect(failed[0]!.message).toMatch(/^test order [0-9a-f-]{36} was consumed but shows in the shoppers' live feed \(http:\/\/127\.0\.0\.1:\d+\/api\/orders\/recent\)$/);
+  });
+
   it('an unhealthy service fails its /health check with the status and body', async () => {
     const report = await suiteAgainst({ unhealthy: 'catalog' });
     const failed = failedOnly(report);

@@ -38,9 +38,25 @@ describe('bad usage', () => {
     expectUsageError(['smoke', '--timeout', 'abc'], /^error: option '--timeout <duration>' argument 'abc' is invalid\. "abc" is not a duration; use e\.g\. 90s, 10m or 1h$/);
   });
 
-  it('an unknown service for logs exits 2 and lists the valid names', () => {
-    const line = expectUsageError(['logs', 'nosuch'], /unknown service "nosuch"/);
-    expect(line).toContain('valid names: catalog, search, order, frontend');
+  it('an unknown service close to a known one suggests it, in one sentence, wherever a service is named', () => {
+    expectUsageError(['logs', 'ordr'], "unknown service 'ordr'; did you mean order?");
+    expectUsageError(['logs', 'Search'], "unknown service 'Search'; did you mean search?");
+    expectUsageError(['build', 'catalog', 'fronted'], "unknown service 'fronted'; did you mean frontend?");
+  });
+
+  it('a negative --port-offset says it must not be negative', () => {
+    for (const args of [['up', '--port-offset', '-5'], ['up', '--port-offset=-5']]) {
+      expectUsageError(args, '--port-offset must not be negative (got -5); ports are 5001-5004 plus the offset');
+    }
+  });
+
+  it('a mistyped command or option is answered with the nearest one', () => {
+    expectUsageError(['staus'], "unknown command 'staus' (Did you mean status?)");
+    expectUsageError(['status', '--jsno'], "unknown option '--jsno' (Did you mean --json?)");
+  });
+
+  it('an unknown service for logs exits 2 and lists the valid names, dependencies included', () => {
+    expectUsageError(['logs', 'nosuch'], "unknown service 'nosuch'; valid services: catalog, search, order, frontend, postgres, broker, prometheus, supervisor");
   });
 });
 

@@ -119,11 +119,31 @@ describe('ecom logs', () => {
     await expect(running).resolves.toBe(0);
   });
 
-  it('says nothing is running, with the hint `ecom up`, and exit 1', async () => {
-    const { runtime } = fakeRuntime([], { up: false });
+  it('shows the logs of a system that is down (local keeps its files until --purge)', async () => {
+    const { runtime } = fakeRuntime([{ service: 'catalog', line: catalogLine }], { up: false });
+    const { output, out } = outputs(false);
+    await expect(runLogs({ cwd: '.', follow: false, service: 'catalog' }, { runtime, output })).resolves.toBe(0);
+    expect(out.text()).toBe(`${catalogLine}\n`);
+  });
+
+  it("passes on the runtime's error when it has no logs at all (exit 1, hint `ecom up`)", async () => {
+    const runtime = {
+      endpoints: async () => undefined,
+      logs: () =>
+        (async function* () {
+          yield* [];
+          throw new EcomError('nothing is running, so there are no logs to show', 'start the system with `ecom up`');
+        })(),
+    } as unknown as Runtime;
     const error = await runLogs({ cwd: '.', follow: false }, { runtime, output: outputs(false).output }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EcomError);
     expect(error).toMatchObject({ message: 'nothing is running, so there are no logs to show', hint: 'start the system with `ecom up`', exitCode: 1 });
+  });
+
+  it('asks the runtime for a dependency by name and for a --level', async () => {
+    const { runtime, asked } = fakeRuntime([]);
+    await runLogs({ cwd: '.', follow: false, service: 'postgres', level: 'warn' }, { runtime, output: outputs(false).output });
+    expect(asked[0]).toMatchObject({ services: ['postgres'], level: 'warn' });
   });
 });
 

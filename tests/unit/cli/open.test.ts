@@ -87,7 +87,7 @@ describe('ecom open', () => {
       const unknown = runCli(['open', 'kibana'], { env });
       expect(unknown.status).toBe(2);
       expect(unknown.stdout).toBe('');
-      expect(unknown.stderr).toMatch(/^error: .*unknown target "kibana"; valid targets: shop, console, prometheus, grafana, rabbitmq\n {2}hint: /);
+      expect(unknown.stderr).toMatch(/^error: .*unknown target 'kibana'; valid targets: shop, console, prometheus, grafana, rabbitmq\n {2}hint: /);
       const stopped = runCli(['open', 'console'], { env });
       expect(stopped.status).toBe(1);
       expect(stopped.stderr).toBe('error: nothing is running\n  hint: start the system with `ecom up`\n');

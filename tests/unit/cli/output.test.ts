@@ -107,9 +107,35 @@ describe('tty mode', () => {
     expect(lastFrame).toContain('⚠ broker (none found; orders wait in the outbox)');
     expect(lastFrame).toContain('↓ prometheus (not installed)');
     // Never finished: a plain mark, not a frozen spinner frame.
-    expect(lastFrame).toContain('◼ up (order)');
+    expect(lastFrame).toMatch(/◼ up \(order, \d+s\)/);
     expect(err.text()).toContain(ANSI);
     expect(out.text()).toBe('URLs\n');
+  });
+
+  it('says on each waiting row why it waits and for how long, and leaves the overall summary to plain lines', async () => {
+    const err = sink(80);
+    let now = Date.parse('2026-12-01T08:00:00Z');
+    const output = createOutput({ isTTY: true, env: {}, stdout: sink().stream, stderr: err.stream, now: () => new Date(now) });
+    output.progress({ kind: 'start', task: 'broker' });
+    output.progress({ kind: 'start', task: 'order' });
+    output.progress({ kind: 'waiting', task: 'order', reason: 'starts when the broker answers' });
+    output.progress({ kind: 'waiting', task: 'up', reason: 'broker (RabbitMQ node booting), order (starts when the broker answers)', overall: true });
+    now += 12_000;
+    output.progress({ kind: 'waiting', task: 'broker', reason: 'RabbitMQ node booting' });
+    await vi.waitFor(() => expect(stripAnsi(err.text())).toContain('order (starts when the broker answers, 12s)'));
+    now += 65_000;
+    output.progress({ kind: 'done', task: 'order', detail: 'http://127.0.0.1:5003 ok' });
+    output.endProgress();
+    const screen = stripAnsi(err.text());
+    const lastFrame = screen.slice(screen.lastIndexOf('\u001b[J') + 3);
+    // The broker began waiting when it started, 77 s before: the time counts from then.
+    expect(lastFrame).toContain('◼ broker (RabbitMQ node booting, 1m17s)');
+    expect(lastFrame).toContain('✔ order (http://127.0.0.1:5003 ok)');
+    expect(screen).not.toContain('up (');
+    // Plain lines still say what is awaited overall.
+    const plain = sink();
+    createOutput({ isTTY: false, env: {}, stdout: sink().stream, stderr: plain.stream }).progress({ kind: 'waiting', task: 'up', reason: 'broker (RabbitMQ node booting)', overall: true });
+    expect(plain.text()).toMatch(/ up: still waiting \(broker \(RabbitMQ node booting\)\)\n$/);
   });
 
   it('keeps board lines inside the terminal width so redraws do not break', async () => {

@@ -16,7 +16,7 @@ describe('renderStorefront', () => {
     });
     expect(html).toContain("<h3>$&amp; $&#39; $` &lt;b&gt;</h3>");
     expect(html).toContain('<p>Showing 1 of 30 products.</p>');
-    expect(html).toContain('(1.50)</option>');
+    expect(html).toContain('($1.50)</option>');
     expect(html).not.toContain('{{');
   });
 

@@ -119,6 +119,11 @@ describe('service wiring', () => {
     });
     expect(serviceEnv('catalog', wiring, { LOG_LEVEL: 'loud' }).LOG_LEVEL).toBe('info');
   });
+
+  it("takes the plan's log level (up --log-level) over LOG_LEVEL, so a restarted service keeps it", () => {
+    expect(serviceEnv('catalog', { ...wiring, logLevel: 'debug' }, { LOG_LEVEL: 'warn' }).LOG_LEVEL).toBe('debug');
+    expect(serviceEnv('catalog', { ...wiring, logLevel: undefined }, { LOG_LEVEL: 'warn' }).LOG_LEVEL).toBe('warn');
+  });
 });
 
 describe('restart back-off', () => {

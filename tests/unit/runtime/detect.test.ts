@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EcomError, UsageError } from '../../../src/core/errors.js';
 import {
+  chooseRuntimeName,
   detectRuntime,
   dockerEngineAnswers,
   forgetRuntimeChoice,
@@ -70,12 +71,12 @@ describe('detectRuntime', () => {
     expect(await detectRuntime({ cwd, env: { ECOM_HOME: home }, ...docker(true) })).toMatchObject({ source: 'recorded', stateDir: home });
   });
 
-  it('ignores an unreadable record and detects instead', async () => {
+  it('refuses a damaged record rather than guessing (down would otherwise stop nothing and say so)', async () => {
     mkdirSync(stateDir(), { recursive: true });
     writeFileSync(join(stateDir(), 'runtime.json'), '{not json');
-    expect(await detectRuntime({ cwd, env: {}, ...docker(false) })).toMatchObject({ source: 'detected' });
+    await expect(detectRuntime({ cwd, env: {}, ...docker(false) })).rejects.toThrow(/runtime\.json is damaged \(not JSON\)/);
     record('docker-desktop');
-    expect(await detectRuntime({ cwd, env: {}, ...docker(false) })).toMatchObject({ source: 'detected' });
+    await expect(detectRuntime({ cwd, env: {}, ...docker(false) })).rejects.toThrow(/is damaged \(no known runtime in it/);
   });
 
   it('refuses an unknown name with a usage error (exit 2), from the flag or the environment', async () => {
@@ -108,6 +109,23 @@ describe('the recorded choice', () => {
     forgetRuntimeChoice(stateDir());
     expect(existsSync(stateDir())).toBe(false);
     expect(readRecordedRuntime(stateDir())).toBeUndefined();
+  });
+
+  it.each([
+    ['garbage{', 'not JSON'],
+    ['{"runtime":"bogus"}', 'no known runtime in it'],
+    ['"local"', 'no known runtime in it'],
+  ])('a damaged record %j is an error naming the file and --runtime, never a silent guess', async (content, why) => {
+    mkdirSync(stateDir(), { recursive: true });
+    writeFileSync(join(stateDir(), 'runtime.json'), content);
+    const file = join(stateDir(), 'runtime.json');
+    expect(() => readRecordedRuntime(stateDir())).toThrow(`the runtime record ${file} is damaged (${why}`);
+    await expect(chooseRuntimeName({ cwd, env: {}, dockerAnswers: async () => false })).rejects.toMatchObject({
+      exitCode: 1,
+      hint: expect.stringContaining('--runtime kind|context|local'),
+    });
+    // Naming the runtime does not need the record.
+    expect(await chooseRuntimeName({ cwd, env: {}, name: 'local' })).toMatchObject({ name: 'local', source: 'explicit' });
   });
 
   it('leaves a state directory that still holds other files', () => {

@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, mkdtempSync, openSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   MAX_LINE_BYTES,
@@ -109,7 +109,7 @@ describe('reading in bounded chunks', () => {
     truncateSync(file, 5 * 1024 ** 3);
     appendFileSync(file, `\n${pino('second to last')}\n${pino('last')}\n`);
     const lines: LogLine[] = [];
-    for await (const l of readLogs(() => file, { services: ['catalog'], follow: false, tail: 1 })) lines.push(l);
+    for await (const l of readLogs(dirname(file), () => file, { services: ['catalog'], follow: false, tail: 1 })) lines.push(l);
     expect(text(lines)).toEqual(['last']);
   });
 

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { REPLACED_NOTICE, ServiceLogCursor } from '../../../src/runtime/local/log-reader.js';
-import { LineBuffer, RotatingLog } from '../../../src/runtime/local/log-writer.js';
+import { ServiceLogCursor, TRUNCATED_NOTICE } from '../../../src/runtime/local/log-reader.js';
+import { rotateIfOver } from '../../../src/runtime/local/log-writer.js';
 import { SupervisedProcess } from '../../../src/runtime/local/supervised.js';
 import type { LogLine } from '../../../src/runtime/types.js';
 
@@ -16,68 +16,69 @@ const tempDir = () => {
 };
 const line = (i: number) => `${JSON.stringify({ level: 'info', time: '2026-01-01T00:00:00.000Z', service: 'catalog', msg: `m${i}` })}\n`;
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
+const msgOf = (l: string) => (JSON.parse(l) as { msg: string }).msg;
 
-describe('capped service logs', () => {
-  it('renames the log to .log.1 when it would pass the cap, keeping one old file, both private', () => {
+function drain(cursor: ServiceLogCursor, into: LogLine[]): void {
+  for (let more = true; more; ) {
+    const read = cursor.read();
+    into.push(...read.lines);
+    more = read.more;
+  }
+}
+
+describe('capped logs (copy and truncate)', () => {
+  it('leaves a file under the cap alone', () => {
     const file = join(tempDir(), 'catalog.log');
-    const log = new RotatingLog(file, 1_000);
-    for (let i = 0; i < 40; i++) log.write(Buffer.from(line(i)));
-    log.close();
-    expect(statSync(file).size).toBeLessThanOrEqual(1_000);
-    expect(statSync(`${file}.1`).size).toBeLessThanOrEqual(1_000);
-    expect(existsSync(`${file}.2`)).toBe(false);
-    const kept = [...lines(`${file}.1`), ...lines(file)];
-    // Only whole lines, in order, ending with the newest.
-    expect(kept.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(Array.from({ length: kept.length }, (_, i) => `m${40 - kept.length + i}`));
-    expect(statSync(file).mode & 0o777).toBe(0o600);
+    appendFileSync(file, line(0));
+    expect(rotateIfOver(file, 1_000)).toBe(false);
+    expect(existsSync(`${file}.1`)).toBe(false);
+    expect(rotateIfOver(join(tempDir(), 'missing.log'), 1_000)).toBe(false);
+  });
+
+  it('copies a file past the cap to .1 (replacing the old one) and truncates it in place, both private', () => {
+    const file = join(tempDir(), 'catalog.log');
+    appendFileSync(file, 'an older rotation\n', { mode: 0o600 });
+    expect(rotateIfOver(file, 1)).toBe(true);
+    for (let i = 0; i < 20; i++) appendFileSync(file, line(i));
+    const inode = statSync(file).ino;
+    expect(rotateIfOver(file, 1_000)).toBe(true);
+    expect(statSync(file).size).toBe(0);
+    // The same file (a writer holding it keeps writing into it), not a new one.
+    expect(statSync(file).ino).toBe(inode);
+    expect(lines(`${file}.1`).map(msgOf)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(existsSync(`${file}.1.tmp`)).toBe(false);
     expect(statSync(`${file}.1`).mode & 0o777).toBe(0o600);
   });
 
-  it('loses no line for a follower that reads between writes, across several rotations', () => {
+  it('a follower loses no line across rotations: what it had not read yet comes from .1', () => {
     const file = join(tempDir(), 'catalog.log');
-    const log = new RotatingLog(file, 600);
-    log.write(Buffer.from(line(0)));
+    appendFileSync(file, line(0));
     const cursor = new ServiceLogCursor('catalog', file);
     const seen: LogLine[] = [...cursor.tail(10)];
     for (let i = 1; i < 30; i++) {
-      log.write(Buffer.from(line(i)));
-      if (i % 3 === 0) for (let more = true; more; ) {
-        const read = cursor.read();
-        seen.push(...read.lines);
-        more = read.more;
-      }
+      appendFileSync(file, line(i));
+      rotateIfOver(file, 600);
+      if (i % 4 === 0) drain(cursor, seen);
     }
-    for (let more = true; more; ) {
-      const read = cursor.read();
-      seen.push(...read.lines);
-      more = read.more;
-    }
+    drain(cursor, seen);
     cursor.close();
-    log.close();
-    const msgs = seen.map((l) => (JSON.parse(l.line) as { msg: string }).msg);
-    expect(msgs.filter((m) => m !== REPLACED_NOTICE)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
-    expect(msgs.filter((m) => m === REPLACED_NOTICE).length).toBeGreaterThanOrEqual(3);
+    const msgs = seen.map((l) => msgOf(l.line));
+    expect(msgs.filter((m) => m !== TRUNCATED_NOTICE)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i}`));
+    expect(msgs.filter((m) => m === TRUNCATED_NOTICE).length).toBeGreaterThanOrEqual(2);
   });
+});
 
-  it('passes only whole lines on, so stdout and stderr never mix inside a line', () => {
-    const buffer = new LineBuffer();
-    expect(buffer.push(Buffer.from('{"msg":"a"}\n{"ms')).toString()).toBe('{"msg":"a"}\n');
-    expect(buffer.push(Buffer.from('g":"b"')).toString()).toBe('');
-    expect(buffer.push(Buffer.from('}\n')).toString()).toBe('{"msg":"b"}\n');
-    buffer.push(Buffer.from('no newline at exit'));
-    expect(buffer.flush().toString()).toBe('no newline at exit\n');
-    expect(buffer.flush().length).toBe(0);
-  });
-
-  it("rotates a supervised process's log while it writes, whole lines in order", async () => {
+describe("a supervised process's own log", () => {
+  it('is written by the child itself, so it keeps every line whoever reads it; rotation runs while it writes', async () => {
     const file = join(tempDir(), 'chatty.log');
     const proc = new SupervisedProcess({
       name: 'chatty',
       command: process.execPath,
-      args: ['-e', 'for (let i = 0; i < 2000; i++) console.log(JSON.stringify({ msg: "m" + i }))'],
+      args: ['-e', 'let i = 0; const t = setInterval(() => { console.log(JSON.stringify({ msg: "m" + i })); if (++i === 400) { clearInterval(t); } }, 1)'],
       env: process.env,
       logFile: file,
-      rotateBytes: 16 * 1024,
+      rotateBytes: 4 * 1024,
+      rotateCheckMs: 20,
       markers: ['chatty'],
       onChange: () => {},
       log: () => {},
@@ -87,13 +88,12 @@ describe('capped service logs', () => {
     while (!proc.lastExit && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await proc.stop(1_000);
     expect(proc.lastExit?.code).toBe(0);
-    // Its own lines only: the supervisor may have noted the exit before stop() came.
+    expect(existsSync(`${file}.1`), 'rotated at least once').toBe(true);
     const kept = [...lines(`${file}.1`), ...lines(file)]
       .map((l) => JSON.parse(l) as { msg: string; ecom?: string })
       .filter((r) => r.ecom === undefined)
       .map((r) => r.msg);
-    expect(kept.at(-1)).toBe('m1999');
-    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => `m${2000 - kept.length + i}`));
-    expect(statSync(file).size).toBeLessThanOrEqual(16 * 1024);
+    expect(kept.at(-1)).toBe('m399');
+    expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => `m${400 - kept.length + i}`));
   });
 });

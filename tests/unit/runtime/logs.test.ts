@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { filterSince, lastLines, lineTime, mergeByTime, toLogLines } from '../../../src/core/log-merge.js';
 import { readLogs } from '../../../src/runtime/local/logs.js';
 import { REPLACED_NOTICE, TRUNCATED_NOTICE } from '../../../src/runtime/local/log-reader.js';
-import type { ServiceName } from '../../../src/core/system.js';
 import type { LogLine } from '../../../src/runtime/types.js';
 
 const pino = (time: string, msg: string, service = 'catalog') => JSON.stringify({ level: 'info', time, service, msg });
@@ -54,14 +53,14 @@ describe('log lines', () => {
 });
 
 describe('reading log files', () => {
-  const fileFor = (dir: string) => (s: ServiceName) => join(dir, `${s}.log`);
+  const fileFor = (dir: string) => (s: string) => join(dir, `${s}.log`);
 
   it('tails each service and merges them; a missing file is just empty', async () => {
     const dir = logDir();
     writeFileSync(join(dir, 'catalog.log'), [1, 2, 3].map((i) => pino(`2026-01-01T00:00:0${i * 2}Z`, `c${i}`)).join('\n') + '\n');
     writeFileSync(join(dir, 'order.log'), [1, 2, 3].map((i) => pino(`2026-01-01T00:00:0${i * 2 + 1}Z`, `o${i}`, 'order')).join('\n') + '\n');
     const lines: LogLine[] = [];
-    for await (const l of readLogs(fileFor(dir), { services: ['catalog', 'order', 'search'], follow: false, tail: 2 })) lines.push(l);
+    for await (const l of readLogs(dir, fileFor(dir), { services: ['catalog', 'order', 'search'], follow: false, tail: 2 })) lines.push(l);
     expect(msgs(lines)).toEqual(['catalog:c2', 'order:o2', 'catalog:c3', 'order:o3']);
   });
 
@@ -72,7 +71,7 @@ describe('reading log files', () => {
     const abort = new AbortController();
     const seen: string[] = [];
     const done = (async () => {
-      for await (const l of readLogs(fileFor(dir), { services: ['catalog'], follow: true, tail: 0, signal: abort.signal })) {
+      for await (const l of readLogs(dir, fileFor(dir), { services: ['catalog'], follow: true, tail: 0, signal: abort.signal })) {
         seen.push(msgs([l])[0]!);
       }
     })();

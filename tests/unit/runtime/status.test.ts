@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { plannedPortOffset } from '../../../src/runtime/local/start.js';
-import { prometheusStatus, serviceStatus } from '../../../src/runtime/local/status.js';
+import { prometheusStatus, serviceStatus, supervisorStatus, withRestarts } from '../../../src/runtime/local/status.js';
+import { renderStatus } from '../../../src/cli/commands/status.js';
 import { sampleState } from './fixtures.js';
 
 describe('prometheus in status', () => {
@@ -57,5 +58,38 @@ describe('the local port offset', () => {
     expect(plannedPortOffset(0, 700)).toBe(0);
     expect(plannedPortOffset(undefined, 700)).toBe(700);
     expect(plannedPortOffset(undefined, undefined)).toBe(0);
+  });
+});
+
+describe('the supervisor in the local status', () => {
+  it('runs: its pid, nothing orphaned', () => {
+    expect(supervisorStatus(sampleState('/s'), () => true)).toEqual({ state: 'running', pid: 10, orphans: [], detail: 'pid 10' });
+  });
+
+  it('killed while its parts run: names them, unsupervised, and says to run `ecom up`, also in the rendered status', () => {
+    const state = sampleState('/s');
+    const gone = supervisorStatus(state, (p) => p !== undefined && p.pid !== 10 && p.pid !== 2);
+    expect(gone).toMatchObject({ state: 'gone', pid: 10, orphans: ['catalog', 'order', 'frontend', 'prometheus', 'rabbitmq', 'postgres'] });
+    expect(gone.detail).toBe('not running (pid 10 was killed or crashed); catalog, order, frontend, prometheus, rabbitmq, postgres still run, unsupervised');
+    expect(gone.hint).toContain('run `ecom up` to recover');
+    const text = renderStatus({ runtime: 'local', running: true, services: [], dependencies: [], supervisor: gone });
+    expect(text.split('\n').slice(0, 3)).toEqual(['runtime: local', `supervisor: ${gone.detail}`, `  hint: ${gone.hint}`]);
+  });
+});
+
+describe('a dependency restarted by the supervisor', () => {
+  it('shows how often and when last, in its detail and as fields', () => {
+    const status = withRestarts({ name: 'postgres', state: 'running', detail: 'embedded PostgreSQL on 127.0.0.1:40000' }, {
+      restarts: 2,
+      lastRestart: { at: '2026-01-01T00:03:04.567Z', reason: 'signal SIGKILL' },
+    });
+    expect(status).toEqual({
+      name: 'postgres',
+      state: 'running',
+      detail: 'embedded PostgreSQL on 127.0.0.1:40000; restarted 2×, last 2026-01-01T00:03:04Z after signal SIGKILL',
+      restarts: 2,
+      lastRestart: '2026-01-01T00:03:04.567Z',
+    });
+    expect(withRestarts({ name: 'postgres', state: 'running', detail: 'x' }, {})).toEqual({ name: 'postgres', state: 'running', detail: 'x' });
   });
 });

@@ -52,4 +52,30 @@ describe('a supervised service that crashes', () => {
     expect(records[2]).toMatchObject({ msg: 'listening' });
     expect(proc.restarts).toBeGreaterThanOrEqual(1);
   });
+
+  it('clears what the dead process left before each restart (beforeRestart), then starts the next run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecom-supervised-'));
+    dirs.push(dir);
+    const file = join(dir, 'broker.log');
+    const events: string[] = [];
+    const proc = new SupervisedProcess({
+      name: 'broker',
+      command: process.execPath,
+      args: ['-e', 'console.log("run"); process.exit(3)'],
+      env: process.env,
+      logFile: file,
+      markers: ['broker'],
+      beforeRestart: async () => {
+        events.push(`cleared after ${logLines(file).filter((l) => l === 'run').length} runs`);
+      },
+      onChange: () => {},
+      log: () => {},
+    });
+    procs.push(proc);
+    proc.start();
+    await until(() => logLines(file).filter((l) => l === 'run').length >= 2, 'the second run');
+    await proc.stop(1_000);
+    expect(events[0]).toBe('cleared after 1 runs');
+    expect(proc.lastRestart).toMatchObject({ reason: 'code 3' });
+  });
 });

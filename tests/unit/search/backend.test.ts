@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hasSearchableText, MAX_TOKEN_CHARS, MAX_TOKENS, searchTokens } from '../../../src/services/search/backend.js';
 import { buildSearchRequest } from '../../../src/services/search/elasticsearch-backend.js';
-import { toPrefixTerms } from '../../../src/services/search/postgres-backend.js';
 
 describe('searchTokens', () => {
   it('keeps lowercase words and drops everything a query language could read as syntax', () => {
@@ -34,10 +33,6 @@ describe('searchTokens', () => {
 });
 
 describe('backend query builders', () => {
-  it('quotes each token as a PostgreSQL prefix term', () => {
-    expect(toPrefixTerms(searchTokens('Lap sleeve'))).toEqual(["'lap':*", "'sleeve':*"]);
-  });
-
   it('puts one bool_prefix clause per token into the Elasticsearch request', () => {
     const request = buildSearchRequest('products', ['lap', 'sl'], 3);
     expect(request).toMatchObject({ index: 'products', size: 3 });

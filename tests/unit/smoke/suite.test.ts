@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { formatReport, summaryLine } from '../../../src/smoke/report.js';
-import { parseBlock } from '../../../src/smoke/sse.js';
 import { CheckFailed } from '../../../src/smoke/http.js';
 import { runCheck, runSmokeSuite } from '../../../src/smoke/suite.js';
 import type { SmokeCheck, SmokeReport } from '../../../src/smoke/types.js';
@@ -87,13 +86,5 @@ describe('the human report', () => {
     ]);
     expect(formatReport(report, { symbols: false }).split('\n').slice(0, 2)).toEqual(['PASS catalog returns products (12 ms)', 'FAIL search finds it (8 ms)']);
     expect(summaryLine({ passed: 14, failed: 0 })).toBe('14 passed, 0 failed');
-  });
-});
-
-describe('server-sent events', () => {
-  it('reads event, id and multi-line data, and ignores comments', () => {
-    expect(parseBlock('id: 7\nevent: order\ndata: {"orderId":\ndata: "x"}')).toEqual({ event: 'order', id: '7', data: '{"orderId":\n"x"}' });
-    expect(parseBlock(': heartbeat')).toBeUndefined();
-    expect(parseBlock('retry: 3000')).toBeUndefined();
   });
 });

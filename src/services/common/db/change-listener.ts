@@ -4,6 +4,22 @@ import type { Logger } from '../logger.js';
 export const CATALOG_CHANNEL = 'catalog_changed';
 const RECONNECT_MAX_MS = 5_000;
 
+/**
+ * What one notification says changed: the product ids (old and new), or `undefined`
+ * when it does not say (more than 500 products, a TRUNCATE, an unreadable payload):
+ * then anything may have changed. Migration 005 writes the payload.
+ */
+export type ChangedIds = number[] | undefined;
+
+export function parseChangedIds(payload: string | undefined): ChangedIds {
+  try {
+    const ids = (JSON.parse(payload ?? '') as { ids?: unknown }).ids;
+    return Array.isArray(ids) && ids.every((id) => Number.isInteger(id)) ? (ids as number[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ChangeListener {
   readonly listening: boolean;
   close: () => Promise<void>;
@@ -18,7 +34,7 @@ export interface ChangeListener {
 export function listenForCatalogChanges(
   databaseUrl: string,
   logger: Logger,
-  onChange: () => void,
+  onChange: (ids: ChangedIds) => void,
   onState: (listening: boolean) => void,
 ): ChangeListener {
   let client: pg.Client | undefined;
@@ -36,7 +52,7 @@ export function listenForCatalogChanges(
   const connect = async () => {
     const c = new pg.Client({ connectionString: databaseUrl });
     client = c;
-    c.on('notification', () => onChange());
+    c.on('notification', (message) => onChange(parseChangedIds(message.payload)));
     c.on('error', (err) => {
       logger.warn({ err: err.message }, 'catalog change listener lost its connection');
       setListening(false);

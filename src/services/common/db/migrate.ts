@@ -5,7 +5,7 @@ import type { Pool } from './pool.js';
 import { seedCatalogueIfEmpty } from './seed.js';
 
 /** Any constant shared by all replicas; serializes schema changes across them. */
-const MIGRATION_LOCK_ID = 0x65636f6d; // "ecom"
+export const MIGRATION_LOCK_ID = 0x65636f6d; // "ecom"
 
 export const migrationsDir = () => sourcePath('services', 'common', 'db', 'migrations');
 

@@ -3,7 +3,8 @@
 'use strict';
 
 const FEED_SIZE = 20;
-const SEARCH_DEBOUNCE_MS = 250;
+const SEARCH_DEBOUNCE_MS = 150;
+const SEARCH_LIMIT = 20;
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -14,7 +15,15 @@ function el(tag, className, text) {
   return node;
 }
 
-const money = (n) => Number(n).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+// Every price shows its currency (docs/architecture.md, "Prices and currency"): an order
+// names its own; catalogue prices are in the page's (body data-currency). The locale is
+// fixed, so the script prints a price exactly as the server-rendered page does.
+const moneyFormats = new Map();
+function money(amount, currency) {
+  const code = currency || document.body.dataset.currency || 'USD';
+  if (!moneyFormats.has(code)) moneyFormats.set(code, new Intl.NumberFormat('en-US', { style: 'currency', currency: code }));
+  return moneyFormats.get(code).format(Number(amount));
+}
 
 /** fetch + JSON, tolerating error bodies that are not JSON. */
 async function requestJson(url, init) {
@@ -43,26 +52,45 @@ function productCard(p) {
   return li;
 }
 
+/**
+ * Search as you type: requests go out SEARCH_DEBOUNCE_MS after the last keystroke (Enter
+ * at once); each new one aborts the one in flight, and an answer that is not for the
+ * latest request is dropped, so a slow answer for "la" never overwrites the one for
+ * "lap". The results replace the product list and say how many matched; an empty box
+ * (cleared, or Escape) brings the catalogue back.
+ */
 function setupSearch() {
   const form = $('#search-form');
   const input = $('#search-q');
   const panel = $('#search-results');
   const list = $('#search-list');
   const status = $('#search-status');
+  const catalogue = $('#catalogue');
   let timer;
   let latest = 0;
+  let inFlight;
+  const show = (searching) => {
+    panel.hidden = !searching;
+    catalogue.hidden = searching;
+  };
   const run = async () => {
+    clearTimeout(timer);
     const q = input.value.trim();
+    const mine = ++latest;
+    if (inFlight) inFlight.abort();
+    inFlight = undefined;
     if (!q) {
-      panel.hidden = true;
+      show(false);
       list.replaceChildren();
+      status.textContent = '';
       return;
     }
-    const mine = ++latest;
-    panel.hidden = false;
-    status.textContent = 'Searching…';
+    const controller = new AbortController();
+    inFlight = controller;
+    show(true);
+    status.textContent = `Searching for “${q}”…`;
     try {
-      const r = await requestJson(`/api/search?q=${encodeURIComponent(q)}&limit=10`);
+      const r = await requestJson(`/api/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`, { signal: controller.signal });
       if (mine !== latest) return; // a newer query has been sent since
       if (!r.ok) {
         list.replaceChildren();
@@ -70,21 +98,35 @@ function setupSearch() {
         return;
       }
       const items = r.body.items || [];
-      status.textContent = items.length === 0 ? `No products match “${q}”.` : `${items.length} result(s) for “${q}”`;
+      status.textContent = searchSummary(items.length, q);
       list.replaceChildren(...items.map(productCard));
     } catch {
       if (mine === latest) status.textContent = 'Search is unavailable right now.';
+    } finally {
+      if (inFlight === controller) inFlight = undefined;
     }
   };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    clearTimeout(timer);
     run();
   });
   input.addEventListener('input', () => {
     clearTimeout(timer);
-    timer = setTimeout(run, SEARCH_DEBOUNCE_MS);
+    // An emptied box restores the catalogue at once; typing waits for a pause.
+    timer = setTimeout(run, input.value.trim() ? SEARCH_DEBOUNCE_MS : 0);
   });
+  input.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || !input.value) return;
+    event.preventDefault();
+    input.value = '';
+    run();
+  });
+}
+
+function searchSummary(count, q) {
+  if (count === 0) return `No products match “${q}”.`;
+  if (count === SEARCH_LIMIT) return `The first ${count} products matching “${q}”: type more to narrow them.`;
+  return `${count} ${count === 1 ? 'product matches' : 'products match'} “${q}”.`;
 }
 
 function newIdempotencyKey() {
@@ -118,7 +160,7 @@ function showOrder(result, order) {
   const id = el('code', 'order-id', order.id);
   result.replaceChildren(
     el('p', '', 'Order placed: '),
-    el('p', 'meta', `${lines} — total ${money(order.total)} ${order.currency || ''}`),
+    el('p', 'meta', `${lines} — total ${money(order.total, order.currency)}`),
   );
   result.firstChild.append(id);
   result.dataset.orderId = order.id;
@@ -186,7 +228,7 @@ function feedItem(order) {
   li.append(
     el('strong', '', order.customerName),
     el('span', '', ` ordered ${what}`),
-    el('span', 'price', `${money(order.total)} ${order.currency}`),
+    el('span', 'price', money(order.total, order.currency)),
     el('time', 'meta', Number.isNaN(when.getTime()) ? '' : when.toLocaleTimeString()),
   );
   return li;

@@ -1,0 +1,115 @@
+/**
+ * The PostgreSQL backend's query, in two steps: RANGES_SQL turns the search tokens into
+ * ranges of terms, walkSql(limit) walks them.
+ *
+ * Why not `search_vector @@ 'l':*` on the GIN index: GIN answers a prefix only by
+ * collecting every matching row into a bitmap, and ranking then read every match, so
+ * `l` at 100,000 products cost 200 ms against 0.2 ms for a rare word. Here each
+ * product's lexemes sit in `product_search_terms`, a B-tree on (tier, term, product_id),
+ * tier 0 for a word of the name, 1 of the category, 2 of the description only. A prefix
+ * is a range of that index, read in order and left after `limit` rows: the cost is about
+ * `limit` index entries whether 5 products match or 50,000.
+ *
+ * - Words: each token stemmed like the stored vector ('laptops' finds 'laptop'); an
+ *   English stop word stems to nothing and falls back to the plain lowercase word, so
+ *   "in" on the way to "inch" still narrows the results.
+ * - Ranking: name hits, then category hits, then description-only hits; within a tier
+ *   alphabetically by the matched word (completions grouped: lamp…, then laptop…),
+ *   then by id. `score` is 3 for a name hit, 2 for category, 1 for description.
+ * - A product appears once, at its best (tier, word): a row is skipped when the same
+ *   product has an earlier matching word (a probe of the (product_id, term) index).
+ * - Several words must all match, each as a prefix. The walk follows the word with the
+ *   fewest matches (counted up to 1,000 on the index) and keeps a product only when
+ *   it also has a word starting with each of the others. Its cost is about `limit`
+ *   divided by how often the other words occur among the driver's matches.
+ * - Each tier's walk runs only while the tiers before it found fewer than `limit`.
+ *
+ * The scalar `(SELECT EXISTS …)` forms keep the planner from turning the per-row checks
+ * into hash joins over every match, which would bring back the cost this avoids.
+ */
+const MAX_DRIVER_COUNT = 1_000;
+
+/**
+ * Step one, with `$1` the search tokens: each word's range of terms `[lo, hi)`, the word
+ * to walk (the one with the fewest matches, counted up to 1,000 when there are several)
+ * first. Cheap to plan and run; it is separate so that step two has plain scalar
+ * parameters.
+ */
+export const RANGES_SQL = `
+  WITH words AS (
+    SELECT DISTINCT COALESCE(stemmed.lexeme, plain.lexeme) COLLATE "C" AS lo
+    FROM unnest($1::text[]) AS word
+    LEFT JOIN LATERAL unnest(to_tsvector('english', word)) AS stemmed ON true
+    LEFT JOIN LATERAL unnest(to_tsvector('simple', word)) AS plain ON stemmed.lexeme IS NULL
+    WHERE COALESCE(stemmed.lexeme, plain.lexeme) IS NOT NULL
+  ),
+  -- Every string starting with lo sorts (in "C" order) before lo followed by the last code point.
+  ranges AS (
+    SELECT lo, lo || U&'\\+10FFFF' AS hi FROM words
+  )
+  SELECT lo, hi FROM ranges
+  ORDER BY CASE WHEN (SELECT count(*) FROM ranges) > 1 THEN
+             (SELECT count(*) FROM (SELECT FROM product_search_terms c
+                                    WHERE c.tier = ANY ('{0,1,2}') AND c.term >= ranges.lo AND c.term < ranges.hi
+                                    LIMIT ${MAX_DRIVER_COUNT}) AS seen)
+           END,
+           length(lo) DESC, lo`;
+
+const tierWalk = (tier: number, earlierTiers: string[], limit: number) => `
+  walk${tier} AS (
+    SELECT t.product_id, t.tier, t.term FROM product_search_terms t
+    WHERE ${earlierTiers.length ? `(${earlierTiers.map((w) => `(SELECT count(*) FROM ${w})`).join(' + ')}) < ${limit} AND` : ''}
+          t.tier = ${tier} AND t.term >= $1 AND t.term < $2
+      AND NOT (SELECT EXISTS (
+            SELECT FROM product_search_terms e
+            WHERE e.product_id = t.product_id AND e.term >= $1 AND e.term < $2
+              AND (e.tier < t.tier OR (e.tier = t.tier AND e.term < t.term))))
+      AND NOT (SELECT EXISTS (
+            SELECT FROM others o
+            WHERE NOT EXISTS (SELECT FROM product_search_terms m
+                              WHERE m.product_id = t.product_id AND m.term >= o.lo AND m.term < o.hi)))
+    ORDER BY t.term, t.product_id
+    LIMIT ${limit}
+  )`;
+
+/**
+ * Step two, with `$1`/`$2` the walked word's range and `$3`/`$4` the other words' `lo`
+ * and `hi`: the walk itself, for one `limit` (a literal: one prepared statement per limit).
+ *
+ * Why two steps: planning the walk took about 1.4 ms while running it took about 0.1 ms
+ * (pgbench: the same query planned once, 9,500 queries/s; planned on every call, 420).
+ * With the tokens as its parameter PostgreSQL re-planned it on every call, since its
+ * generic plan (planned without the values) ran 30 times slower. With scalar ranges
+ * the generic plan is the index walk, planned once per connection.
+ */
+export function walkSql(limit: number): string {
+  let text = walkStatements.get(limit);
+  if (text === undefined) {
+    text = buildWalkSql(limit);
+    walkStatements.set(limit, text);
+  }
+  return text;
+}
+
+/** Built once per limit (the search route allows 1 to 50), not on every search. */
+const walkStatements = new Map<number, string>();
+
+function buildWalkSql(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  return `
+  WITH others AS (
+    SELECT lo, hi FROM unnest($3::text[], $4::text[]) AS o(lo, hi)
+  ),
+  ${tierWalk(0, [], limit)},
+  ${tierWalk(1, ['walk0'], limit)},
+  ${tierWalk(2, ['walk0', 'walk1'], limit)},
+  hits AS (
+    SELECT * FROM walk0 UNION ALL SELECT * FROM walk1 UNION ALL SELECT * FROM walk2
+    ORDER BY tier, term, product_id
+    LIMIT ${limit}
+  )
+  SELECT p.id, p.name, p.description, (p.price_cents / 100.0)::float8 AS price, p.category,
+         (3 - h.tier)::float8 AS score
+  FROM hits h JOIN products p ON p.id = h.product_id
+  ORDER BY h.tier, h.term, h.product_id`;
+}
