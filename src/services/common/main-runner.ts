@@ -34,7 +34,6 @@ export async function runService<S extends z.ZodType<ServiceConfig>>(
     shutdown.started((await start(config, logger)).close);
   } catch (err) {
     logger.fatal({ err }, 'failed to start');
-    logger.flush();
     process.stderr.write(`${service}: failed to start: ${(err as Error).message}\n`);
     process.exit(1);
   }

@@ -26,7 +26,6 @@ export function shutdownOnSignal(opts: { logger: Logger; graceMs: number }): Shu
     opts.logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
       opts.logger.error({ graceMs: opts.graceMs }, 'shutdown exceeded the grace period');
-      opts.logger.flush();
       process.exit(1);
     }, opts.graceMs);
     timer.unref();
@@ -38,7 +37,7 @@ export function shutdownOnSignal(opts: { logger: Logger; graceMs: number }): Shu
       opts.logger.warn({ err }, 'shutdown step failed');
     }
     opts.logger.info('stopped');
-    opts.logger.flush(() => process.exit(0));
+    process.exit(0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
