@@ -46,3 +46,33 @@ describe('the search metrics', () => {
     expect(findSamples(after, family, { le: '0.01' }, `${family}_bucket`)[0]?.value).toBe(0);
   });
 });
+
+describe('a search answered before Express', () => {
+  // `/search?…` is answered early; `/search/?…` is the same route through Express's
+  // router (non-strict routing), so each early answer can be compared with Express's own.
+  it('answers as the Express route does: body, status, headers, request id, one count per request', async () => {
+    const { app } = createSearchApp({ pool: {} as Pool, backend: stubBackend(), logger: memoryLogger('search') });
+    for (const q of ['lap', 'zeppelin', 'down']) {
+      const early = await request(app).get(`/search?q=${q}`).set('X-Request-Id', `early-${q}`);
+      const routed = await request(app).get(`/search/?q=${q}`);
+      expect(early.status).toBe(routed.status);
+      expect(early.body).toEqual(routed.body);
+      expect(early.headers['content-type']).toBe(routed.headers['content-type']);
+      expect(early.headers['x-request-id']).toBe(`early-${q}`);
+      expect(routed.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect((await request(app).get('/search?q=down')).body).toMatchObject({ error: { code: 'search_unavailable', details: [{ field: 'postgres' }] } });
+    const head = await request(app).head('/search?q=lap').expect(200);
+    expect(head.text).toBeUndefined();
+    // Invalid queries go through Express and its 400, the field named.
+    const bad = await request(app).get('/search?q=%20').expect(400);
+    expect(JSON.stringify(bad.body)).toContain('q');
+
+    const metrics = parseMetrics((await request(app).get('/metrics').expect(200)).text);
+    const requests = (status: string) =>
+      findSamples(metrics, 'http_requests_total', { service: 'search', method: 'GET', route: '/search', status_code: status })[0]?.value;
+    // 200: lap and zeppelin, each early and routed; 503: down twice early, once routed.
+    expect([requests('200'), requests('503'), requests('400')]).toEqual([4, 3, 1]);
+    expect(findSamples(metrics, 'http_requests_total', { method: 'HEAD', route: '/search', status_code: '200' })[0]?.value).toBe(1);
+  });
+});
