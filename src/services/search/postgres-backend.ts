@@ -1,6 +1,6 @@
 import { pingDatabase, type Pool } from '../common/db/pool.js';
 import { searchTokens, SearchUnavailableError, type SearchBackend, type SearchHit } from './backend.js';
-import { RANGES_SQL, walkSql } from './postgres-typeahead-sql.js';
+import { orderRanges, RANGES_SQL, walkSql, type TermRange } from './postgres-typeahead-sql.js';
 
 /** SQLSTATE classes that mean "the database is away", not "our SQL is wrong". */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57)/;
@@ -8,9 +8,9 @@ const RANGES_STATEMENT = 'ecom-search-ranges';
 const WALK_STATEMENT = 'ecom-search-walk';
 const MAX_KEPT_WORDS = 10_000;
 
-interface TermRange {
-  lo: string;
-  hi: string;
+interface RangeRow extends TermRange {
+  word: string;
+  matches: number | null;
 }
 
 /**
@@ -23,25 +23,54 @@ export class PostgresSearchBackend implements SearchBackend {
   readonly name = 'postgres' as const;
 
   /**
-   * One word's ranges, when they are at most one: a function of the word alone (the
-   * 'english' stemmer is fixed), so a word typed again skips a round trip. Several
-   * ranges from one word are ordered by how many products match, which changes with
-   * the data: those are not kept. Bounded; the oldest entry goes first.
+   * Each word's ranges: a function of the word alone (the 'english' stemmer is fixed),
+   * so a word typed again skips a round trip. Bounded; the oldest entry goes first.
    */
   private readonly wordRanges = new Map<string, TermRange[]>();
+  /**
+   * How many products each range matches (up to 1,000), which picks the word a search
+   * of several words walks. It changes with the data, so it is kept only while the
+   * service hears every catalogue change (catalogChanges) and dropped on each one.
+   */
+  private readonly rangeMatches = new Map<string, number>();
+  private matchesTrusted = false;
+  /** Bumped on every change: a count read before it is not kept after it. */
+  private generation = 0;
 
   constructor(private readonly pool: Pool) {}
 
+  /** Wire to a catalogue change listener (common/db/change-listener.ts). */
+  readonly catalogChanges = {
+    changed: (): void => {
+      this.generation++;
+      this.rangeMatches.clear();
+    },
+    listening: (on: boolean): void => {
+      this.generation++;
+      this.rangeMatches.clear();
+      this.matchesTrusted = on;
+    },
+  };
+
   private async rangesOf(tokens: string[]): Promise<TermRange[]> {
-    const word = tokens.length === 1 ? tokens[0]! : undefined;
-    const kept = word === undefined ? undefined : this.wordRanges.get(word);
-    if (kept) return kept;
-    const { rows } = await this.pool.query<TermRange>({ name: RANGES_STATEMENT, text: RANGES_SQL, values: [tokens] });
-    if (word !== undefined && rows.length <= 1) {
-      if (this.wordRanges.size >= MAX_KEPT_WORDS) this.wordRanges.delete(this.wordRanges.keys().next().value!);
-      this.wordRanges.set(word, rows);
+    const known = tokens.map((t) => this.wordRanges.get(t));
+    if (known.every((r) => r !== undefined)) {
+      const ranges = known.flat();
+      const matches = this.rangeMatches;
+      if (new Set(ranges.map((r) => r.lo)).size <= 1 || ranges.every((r) => matches.has(r.lo))) {
+        return orderRanges(ranges, (lo) => matches.get(lo)!);
+      }
     }
-    return rows;
+    const generation = this.generation;
+    const { rows } = await this.pool.query<RangeRow>({ name: RANGES_STATEMENT, text: RANGES_SQL, values: [tokens] });
+    for (const token of tokens) {
+      remember(this.wordRanges, token, rows.filter((r) => r.word === token).map(({ lo, hi }) => ({ lo, hi })));
+    }
+    if (this.matchesTrusted && generation === this.generation) {
+      for (const row of rows) if (row.matches !== null) remember(this.rangeMatches, row.lo, row.matches);
+    }
+    const counted = new Map(rows.map((r) => [r.lo, r.matches ?? 0]));
+    return orderRanges(rows, (lo) => counted.get(lo)!);
   }
 
   async search(query: string, limit: number): Promise<SearchHit[]> {
@@ -71,6 +100,12 @@ export class PostgresSearchBackend implements SearchBackend {
  * A lost connection or a database that refuses work becomes a 503; an error with any
  * other SQLSTATE is a bug in our SQL and stays a 500 so it gets noticed.
  */
+/** Sets a bounded map's entry; the oldest goes first when it is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (!map.has(key) && map.size >= MAX_KEPT_WORDS) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
 function classify(err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   const isSqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);

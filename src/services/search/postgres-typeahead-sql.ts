@@ -30,14 +30,16 @@
 const MAX_DRIVER_COUNT = 1_000;
 
 /**
- * Step one, with `$1` the search tokens: each word's range of terms `[lo, hi)`, the word
- * to walk (the one with the fewest matches, counted up to 1,000 when there are several)
- * first. Cheap to plan and run; it is separate so that step two has plain scalar
- * parameters.
+ * Step one, with `$1` the search tokens: for each token (`word`) its ranges of terms
+ * `[lo, hi)` (usually one; an English stop word falls back to the plain word) and,
+ * when the tokens give more than one range, how many index entries each range has
+ * (`matches`, counted up to 1,000). The backend orders them (orderRanges: the walk
+ * follows the word with the fewest matches) and keeps what it can (postgres-backend.ts).
+ * It is separate so that step two has plain scalar parameters.
  */
 export const RANGES_SQL = `
   WITH words AS (
-    SELECT DISTINCT COALESCE(stemmed.lexeme, plain.lexeme) COLLATE "C" AS lo
+    SELECT DISTINCT word, COALESCE(stemmed.lexeme, plain.lexeme) COLLATE "C" AS lo
     FROM unnest($1::text[]) AS word
     LEFT JOIN LATERAL unnest(to_tsvector('english', word)) AS stemmed ON true
     LEFT JOIN LATERAL unnest(to_tsvector('simple', word)) AS plain ON stemmed.lexeme IS NULL
@@ -45,15 +47,34 @@ export const RANGES_SQL = `
   ),
   -- Every string starting with lo sorts (in "C" order) before lo followed by the last code point.
   ranges AS (
-    SELECT lo, lo || U&'\\+10FFFF' AS hi FROM words
+    SELECT word, lo, lo || U&'\\+10FFFF' AS hi FROM words
   )
-  SELECT lo, hi FROM ranges
-  ORDER BY CASE WHEN (SELECT count(*) FROM ranges) > 1 THEN
-             (SELECT count(*) FROM (SELECT FROM product_search_terms c
-                                    WHERE c.tier = ANY ('{0,1,2}') AND c.term >= ranges.lo AND c.term < ranges.hi
-                                    LIMIT ${MAX_DRIVER_COUNT}) AS seen)
-           END,
-           length(lo) DESC, lo`;
+  SELECT word, lo, hi,
+         CASE WHEN (SELECT count(DISTINCT lo) FROM ranges) > 1 THEN
+           (SELECT count(*) FROM (SELECT FROM product_search_terms c
+                                  WHERE c.tier = ANY ('{0,1,2}') AND c.term >= ranges.lo AND c.term < ranges.hi
+                                  LIMIT ${MAX_DRIVER_COUNT}) AS seen)::int
+         END AS matches
+  FROM ranges`;
+
+export interface TermRange {
+  lo: string;
+  hi: string;
+}
+
+/**
+ * The ranges of a search, distinct, the one to walk first: the fewest matches, then the
+ * longest word (the narrower prefix), then in "C" order (UTF-8 bytes), so the answer
+ * does not depend on the order of the words. `matchesOf` is asked only when there are
+ * several ranges.
+ */
+export function orderRanges(ranges: TermRange[], matchesOf: (lo: string) => number): TermRange[] {
+  const distinct = [...new Map(ranges.map((r) => [r.lo, { lo: r.lo, hi: r.hi }])).values()];
+  if (distinct.length <= 1) return distinct;
+  const keyed = distinct.map((r) => ({ r, matches: matchesOf(r.lo), chars: [...r.lo].length, bytes: Buffer.from(r.lo) }));
+  keyed.sort((a, b) => a.matches - b.matches || b.chars - a.chars || Buffer.compare(a.bytes, b.bytes));
+  return keyed.map((k) => k.r);
+}
 
 const tierWalk = (tier: number, earlierTiers: string[], limit: number) => `
   walk${tier} AS (

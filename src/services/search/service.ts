@@ -2,6 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { baseConfigSchema, httpUrl, postgresUrl } from '../common/config.js';
+import { listenForCatalogChanges, type ChangeListener } from '../common/db/change-listener.js';
 import { prepareDatabase } from '../common/db/migrate.js';
 import { createPool, type Pool } from '../common/db/pool.js';
 import type { Logger } from '../common/logger.js';
@@ -55,7 +56,9 @@ export async function startSearchService(
   const pool = createPool(config.DATABASE_URL, SEARCH_POOL_SIZE, { options: '-c plan_cache_mode=force_generic_plan' });
   const backend = createBackend(config, pool, options);
   let indexer: Indexer | undefined;
+  let listener: ChangeListener | undefined;
   const release = async () => {
+    await listener?.close();
     await indexer?.stop();
     await backend.close?.();
     await pool.end();
@@ -66,6 +69,11 @@ export async function startSearchService(
     if (backend.sync && backend.syncChanged) {
       const sync = { all: backend.sync.bind(backend), changed: backend.syncChanged.bind(backend) };
       indexer = await startIndexing(sync, config.DATABASE_URL, logger);
+    }
+    if (backend instanceof PostgresSearchBackend) {
+      // Lets the backend keep how many products each typed word matches (postgres-backend.ts).
+      const { changed, listening } = backend.catalogChanges;
+      listener = listenForCatalogChanges(config.DATABASE_URL, logger, changed, listening);
     }
     app = createSearchApp({ pool, backend, logger }).app;
   } catch (err) {

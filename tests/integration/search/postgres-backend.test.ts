@@ -45,24 +45,57 @@ describe('PostgreSQL search backend', () => {
     }
   });
 
-  it('asks the database for the term range of a word once, and for a search of several words each time', async () => {
+  /** A backend whose pool records the name of every statement it runs. */
+  const recordingBackend = () => {
     const statements: string[] = [];
     const pool = Object.create(db.pool) as typeof db.pool;
     pool.query = ((config: { name?: string }, ...rest: unknown[]) => {
       statements.push(config.name ?? 'unnamed');
       return (db.pool.query as (...args: unknown[]) => unknown)(config, ...rest);
     }) as typeof db.pool.query;
-    const counted = new PostgresSearchBackend(pool);
+    return { backend: new PostgresSearchBackend(pool), rangeQueries: () => statements.filter((n) => n === 'ecom-search-ranges').length, statements };
+  };
+
+  it('asks the database for the term range of a word once, and for a search of several words each time', async () => {
+    const { backend: counted, statements, rangeQueries } = recordingBackend();
 
     const first = await counted.search('laptops', 10);
     expect(await counted.search('laptops', 10)).toEqual(first);
     expect(await counted.search('laptops', 5)).toEqual(first.slice(0, 5));
     expect(statements).toEqual(['ecom-search-ranges', 'ecom-search-walk-10', 'ecom-search-walk-10', 'ecom-search-walk-5']);
 
-    statements.length = 0;
+    // Which of several words to walk depends on how many products match each: unknown
+    // to a backend that does not hear of catalogue changes, so it asks every time.
     await counted.search('27 in', 10);
     await counted.search('27 in', 10);
-    expect(statements.filter((name) => name === 'ecom-search-ranges')).toHaveLength(2);
+    expect(rangeQueries()).toBe(3);
+  });
+
+  it('keeps the match counts of several words while it hears of every change, and drops them on one', async () => {
+    const { backend: counted, rangeQueries } = recordingBackend();
+    counted.catalogChanges.listening(true);
+    const answer = await counted.search('27 in', 10);
+    expect(await counted.search('in 27', 10)).toEqual(answer);
+    expect(rangeQueries()).toBe(1);
+
+    counted.catalogChanges.changed();
+    expect(await counted.search('27 in', 10)).toEqual(answer);
+    expect(rangeQueries()).toBe(2);
+
+    counted.catalogChanges.listening(false);
+    await counted.search('27 in', 10);
+    await counted.search('27 in', 10);
+    expect(rangeQueries()).toBe(4);
+  });
+
+  it('answers several words the same with counts kept as without', async () => {
+    const { backend: kept } = recordingBackend();
+    kept.catalogChanges.listening(true);
+    for (const q of ['lap slee', 'pro lap', 'wire mou', 'in 27', '27 in', 'laptops laptop', 'a b c', 's de']) {
+      const fresh = await backend.search(q, 10);
+      expect(await kept.search(q, 10), q).toEqual(fresh);
+      expect(await kept.search(q, 10), `${q} again`).toEqual(fresh);
+    }
   });
 
   it('caps very long words instead of letting PostgreSQL reject them', async () => {

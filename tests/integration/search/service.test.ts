@@ -42,6 +42,31 @@ describe('search service as started by main', () => {
     await expect(fetch(`${base}/health/live`)).rejects.toThrow();
   });
 
+  it('walks the rarer of two words, and notices when a catalogue change makes the other one rarer', async () => {
+    // "zq yq" matches two products; the answer is ordered by the walked word's terms:
+    // walking yq gives yqa (Yqa Zqb) before yqb (Zqa Yqb), walking zq the reverse.
+    const own = await createTestDatabase();
+    const insert = (names: string[]) =>
+      own.pool.query("INSERT INTO products (name, price_cents, category) SELECT unnest($1::text[]), 100, 'test' RETURNING id", [names]);
+    const [zqaYqb, yqaZqb] = (await insert(['Zqa Yqb', 'Yqa Zqb'])).rows.map((r: { id: number }) => r.id);
+    await insert(['Zqc One', 'Zqc Two', 'Zqc Three']);
+    const service = await startSearchService(configFor({ DATABASE_URL: own.url }), memoryLogger('search'));
+    const ids = async () => (await getJson(`http://127.0.0.1:${service.port}/search?q=zq%20yq`)).body.items?.map((i) => i.id);
+    try {
+      // Its change listener is up: from here on the backend keeps the words' match counts.
+      const listeners = "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'";
+      await eventually(async () => ((await own.pool.query(listeners)).rows[0].n > 0 ? true : undefined), 5_000, 'the change listener');
+      expect(await ids()).toEqual([yqaZqb, zqaYqb]);
+      expect(await ids()).toEqual([yqaZqb, zqaYqb]);
+      await insert(['Yqc One', 'Yqc Two', 'Yqc Three', 'Yqc Four']);
+      await eventually(async () => ((await ids())?.[0] === zqaYqb ? true : undefined), 5_000, 'zq walked after the change');
+      expect(await ids()).toEqual([zqaYqb, yqaZqb]);
+    } finally {
+      await service.close();
+      await own.drop();
+    }
+  });
+
   it('builds the Elasticsearch index at start and serves from it', async () => {
     const fake = new FakeElasticsearch();
     const config = configFor({ DATABASE_URL: db.url, SEARCH_BACKEND: 'elasticsearch', ELASTICSEARCH_URL: 'http://es.invalid:9200', ELASTICSEARCH_INDEX: 'catalogue' });
