@@ -21,7 +21,7 @@ import { record } from './lib/record.js';
 
 const DEFAULT_MINUTES = 3;
 const RATE = Number(process.env.BENCH_SOAK_RATE ?? 20);
-const WARM_UP_MS = 30_000;
+const WARM_UP_MS = 60_000;
 const MAX_IN_FLIGHT = 200;
 const SETTLE_MS = 7_000;
 const REQUEST_TIMEOUT_MS = 10_000;

@@ -4,13 +4,12 @@
  * management API), `up`'s final lines, the Prometheus link opening a page that exists.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/types.js';
-import { ciEnv, ecom, ensureBuilt, freeOffset, newHome, parseJson, ROOT } from './helpers.js';
+import { ciEnv, ecom, localSystemPerSuite, parseJson, ROOT } from './helpers.js';
 
 const UP_TIMEOUT_MS = 150_000;
 
@@ -25,25 +24,12 @@ interface EnvJson {
 }
 
 describe('ecom env and the output of up on the local runtime', () => {
-  let home: string;
-  let offset: number;
+  const suite = localSystemPerSuite();
   let upOut = '';
   let env: EnvJson;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    home = newHome();
-    offset = await freeOffset();
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!home) return;
-    await ecom(home, ['down', '--purge'], 90_000);
-    rmSync(home, { recursive: true, force: true });
-  }, 120_000);
-
   it('up --timeout names the part that was not ready with its own log lines, and status right after agrees', async () => {
-    const run = await ecom(home, ['up', '--port-offset', String(offset), '--timeout', '4s'], 60_000);
+    const run = await ecom(suite.home, ['up', '--port-offset', String(suite.offset), '--timeout', '4s'], 60_000);
     expect(run.code, run.stderr).toBe(124);
     const named = /error: not ready after 4 s: (\w+) \(([^)]*)\)/.exec(run.stderr);
     expect(named, run.stderr).not.toBeNull();
@@ -51,25 +37,25 @@ describe('ecom env and the output of up on the local runtime', () => {
     const ownLog = { postgres: /logs\/postgres\.log/, broker: /rabbitmq\/log\/ecom-\w+@localhost\.log|logs\/rabbitmq\.log/, prometheus: /logs\/prometheus\.log/ }[part] ?? new RegExp(`logs/${part}\\.log`);
     // Its last lines, or, this early, that it has written none yet.
     expect(run.stderr, run.stderr).toMatch(new RegExp(`\\n(last lines of [^\\n]*(${ownLog.source}):\\n {4}\\s*\\S|\\([^\\n]*(${ownLog.source}) has no lines yet\\))`));
-    const status = parseJson<SystemStatus>(await ecom(home, ['status', '--json']));
+    const status = parseJson<SystemStatus>(await ecom(suite.home, ['status', '--json']));
     const shown = status.dependencies.find((d) => d.name === part)?.state ?? status.services.find((s) => s.name === part)?.state;
     // It may have become ready meanwhile, but never shows as stopped or missing while up waits for it.
     expect(['starting', 'running'], `${part}: ${JSON.stringify(status)}`).toContain(shown);
   }, 90_000);
 
   it('up ends with one "healthy", the storefront once, and points at ecom env for the logins', async () => {
-    const run = await ecom(home, ['up', '--port-offset', String(offset), '--timeout', '120s'], UP_TIMEOUT_MS);
+    const run = await ecom(suite.home, ['up', '--port-offset', String(suite.offset), '--timeout', '120s'], UP_TIMEOUT_MS);
     expect(run.code, run.stderr).toBe(0);
     upOut = `${run.stderr}${run.stdout}`;
     expect(upOut.match(/healthy/g), upOut).toHaveLength(1);
-    const frontend = `http://127.0.0.1:${5004 + offset}`;
+    const frontend = `http://127.0.0.1:${5004 + suite.offset}`;
     expect(run.stdout.split('\n').filter((l) => l.includes(frontend))).toEqual([`  frontend    ${frontend}/ (storefront)`]);
     expect(run.stdout).toMatch(/^ {2}rabbitmq {4}http:\/\/127\.0\.0\.1:\d+\/ \(login: ecom env\)$/m);
     expect(run.stdout).toContain('connection URLs and logins (DATABASE_URL, AMQP_URL, RabbitMQ): ecom env');
   }, UP_TIMEOUT_MS + 5_000);
 
   it('env --json: DATABASE_URL runs SELECT 1 in the embedded PostgreSQL', async () => {
-    const run = await ecom(home, ['env', '--json']);
+    const run = await ecom(suite.home, ['env', '--json']);
     expect(run.code, run.stderr).toBe(0);
     env = parseJson<EnvJson>(run);
     expect(env.runtime).toBe('local');
@@ -120,13 +106,13 @@ describe('ecom env and the output of up on the local runtime', () => {
       `node -e "const pg=require('pg');const c=new pg.Client({connectionString:process.env.DATABASE_URL});c.connect().then(()=>c.query('SELECT 1 AS one')).then(r=>{console.log('pg',r.rows[0].one);return c.end()})"`,
       'echo "user=$RABBITMQ_USER amqp=${AMQP_URL%%:*}"',
     ].join('\n');
-    const run = spawnSync('bash', ['-c', script], { cwd: ROOT, env: ciEnv(home), encoding: 'utf8', timeout: 30_000 });
+    const run = spawnSync('bash', ['-c', script], { cwd: ROOT, env: ciEnv(suite.home), encoding: 'utf8', timeout: 30_000 });
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.split('\n')).toEqual(['pg 1', `user=${env.brokerManagement.user} amqp=amqp`, '']);
   });
 
   it('env without flags fits 80 columns and shows the login next to the management URL', async () => {
-    const run = await ecom(home, ['env']);
+    const run = await ecom(suite.home, ['env']);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines.filter((l) => l.length > 80)).toEqual([]);
@@ -145,7 +131,7 @@ describe('ecom env and the output of up on the local runtime', () => {
   });
 
   it('down reports each part as it stops', async () => {
-    const run = await ecom(home, ['down'], 90_000);
+    const run = await ecom(suite.home, ['down'], 90_000);
     expect(run.code, run.stderr).toBe(0);
     for (const part of ['catalog', 'search', 'order', 'frontend', 'postgres', 'rabbitmq', 'prometheus', 'supervisor']) {
       expect(run.stderr, part).toMatch(new RegExp(`Z ${part.replace(/[()]/g, '\\$&')}: stopped \\(pid \\d+\\)\\n`));

@@ -3,15 +3,17 @@
  * with its own ECOM_HOME and port offset, every wait bounded.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import type { ServiceStatus } from '../../src/runtime/types.js';
+import { ensureBuilt } from '../helpers/build.js';
 import { eventually } from '../helpers/services.js';
 
-export { ensureBuilt } from '../helpers/build.js';
+export { ensureBuilt };
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'ecom.js');
@@ -52,6 +54,25 @@ export function ecomWith(env: NodeJS.ProcessEnv, args: string[], timeoutMs: numb
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * For a describe block that brings up one local system: its own state directory and
+ * port offset (set before its tests), and `down --purge` after them.
+ */
+export function localSystemPerSuite(): { readonly home: string; readonly offset: number } {
+  const suite = { home: '', offset: 0 };
+  beforeAll(async () => {
+    ensureBuilt();
+    suite.home = newHome();
+    suite.offset = await freeOffset();
+  }, 180_000);
+  afterAll(async () => {
+    if (!suite.home) return;
+    await ecom(suite.home, ['down', '--purge'], 90_000);
+    rmSync(suite.home, { recursive: true, force: true });
+  }, 120_000);
+  return suite;
 }
 
 export function portIsFree(port: number): Promise<boolean> {

@@ -3,12 +3,12 @@
  * a no-op second up, a crashed service restarted, down leaving nothing behind.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { commandLine, portHolder } from '../../src/core/processes.js';
 import type { SystemStatus } from '../../src/runtime/types.js';
-import { ciEnv, describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, pidOf, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
+import { ciEnv, describePid, ecom, isAlive, localSystemPerSuite, parseJson, pidOf, portIsFree, recordedPids, ROOT, servicePortsAt, until } from './helpers.js';
 
 const UP_TIMEOUT_MS = 150_000;
 
@@ -20,40 +20,27 @@ interface UpJson {
 }
 
 describe('ecom on the local runtime', () => {
-  let home: string;
-  let offset: number;
+  const suite = localSystemPerSuite();
   let up: UpJson;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    home = newHome();
-    offset = await freeOffset();
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!home) return;
-    await ecom(home, ['down', '--purge'], 90_000);
-    rmSync(home, { recursive: true, force: true });
-  }, 120_000);
-
   it('up starts everything, says which runtime it chose, and prints the URLs', async () => {
-    const run = await ecom(home, ['up', '--port-offset', String(offset), '--timeout', '120s', '--json'], UP_TIMEOUT_MS);
+    const run = await ecom(suite.home, ['up', '--port-offset', String(suite.offset), '--timeout', '120s', '--json'], UP_TIMEOUT_MS);
     expect(run.code, run.stderr).toBe(0);
     up = parseJson<UpJson>(run);
     expect(run.stderr).toContain('runtime: local');
     expect(up.runtime).toBe('local');
-    expect(JSON.parse(readFileSync(join(home, 'runtime.json'), 'utf8'))).toMatchObject({ runtime: 'local' });
+    expect(JSON.parse(readFileSync(join(suite.home, 'runtime.json'), 'utf8'))).toMatchObject({ runtime: 'local' });
     expect(up.alreadyUp).toBe(false);
     expect(up.endpoints.services).toEqual({
-      catalog: `http://127.0.0.1:${5001 + offset}`,
-      search: `http://127.0.0.1:${5002 + offset}`,
-      order: `http://127.0.0.1:${5003 + offset}`,
-      frontend: `http://127.0.0.1:${5004 + offset}`,
+      catalog: `http://127.0.0.1:${5001 + suite.offset}`,
+      search: `http://127.0.0.1:${5002 + suite.offset}`,
+      order: `http://127.0.0.1:${5003 + suite.offset}`,
+      frontend: `http://127.0.0.1:${5004 + suite.offset}`,
     });
   }, UP_TIMEOUT_MS + 5_000);
 
   it('keeps the logs (customer names and emails) private: directory 0700, files 0600', () => {
-    const logs = join(home, 'logs');
+    const logs = join(suite.home, 'logs');
     const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
     expect(mode(logs)).toBe('700');
     const files = readdirSync(logs);
@@ -62,15 +49,15 @@ describe('ecom on the local runtime', () => {
   });
 
   it('status --json shows every service running and healthy, and the dependencies', async () => {
-    const run = await ecom(home, ['status', '--json']);
+    const run = await ecom(suite.home, ['status', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const status = parseJson<SystemStatus>(run);
     expect(status.running).toBe(true);
     expect(status.services.map((s) => [s.name, s.state, `${s.ready}/${s.desired}`, s.health, s.url])).toEqual([
-      ['catalog', 'running', '1/1', 'ok', `http://127.0.0.1:${5001 + offset}`],
-      ['search', 'running', '1/1', 'ok', `http://127.0.0.1:${5002 + offset}`],
-      ['order', 'running', '1/1', 'ok', `http://127.0.0.1:${5003 + offset}`],
-      ['frontend', 'running', '1/1', 'ok', `http://127.0.0.1:${5004 + offset}`],
+      ['catalog', 'running', '1/1', 'ok', `http://127.0.0.1:${5001 + suite.offset}`],
+      ['search', 'running', '1/1', 'ok', `http://127.0.0.1:${5002 + suite.offset}`],
+      ['order', 'running', '1/1', 'ok', `http://127.0.0.1:${5003 + suite.offset}`],
+      ['frontend', 'running', '1/1', 'ok', `http://127.0.0.1:${5004 + suite.offset}`],
     ]);
     for (const s of status.services) {
       expect(pidOf(s)).toBeGreaterThan(1);
@@ -123,7 +110,7 @@ describe('ecom on the local runtime', () => {
   }, 40_000);
 
   it('smoke passes against the running system, every check run (none skipped), Prometheus included', async () => {
-    const run = await ecom(home, ['smoke', '--json'], 120_000);
+    const run = await ecom(suite.home, ['smoke', '--json'], 120_000);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const report = parseJson<{ passed: number; failed: number; skipped: number; checks: Array<{ name: string; status: string; message?: string }> }>(run);
     expect(report.checks.filter((r) => r.status !== 'passed')).toEqual([]);
@@ -133,7 +120,7 @@ describe('ecom on the local runtime', () => {
   }, 130_000);
 
   it('logs prints the lines of one service', async () => {
-    const run = await ecom(home, ['logs', 'catalog', '--tail', '5']);
+    const run = await ecom(suite.home, ['logs', 'catalog', '--tail', '5']);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
@@ -142,39 +129,39 @@ describe('ecom on the local runtime', () => {
   });
 
   it('a second up changes nothing and says it is already up', async () => {
-    const pidsBefore = recordedPids(home);
-    const json = await ecom(home, ['up', '--port-offset', String(offset), '--json']);
+    const pidsBefore = recordedPids(suite.home);
+    const json = await ecom(suite.home, ['up', '--port-offset', String(suite.offset), '--json']);
     expect(json.code, json.stderr).toBe(0);
     expect(parseJson<UpJson>(json).alreadyUp).toBe(true);
-    const human = await ecom(home, ['up', '--port-offset', String(offset)]);
+    const human = await ecom(suite.home, ['up', '--port-offset', String(suite.offset)]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toContain('already up');
-    expect(recordedPids(home)).toEqual(pidsBefore);
+    expect(recordedPids(suite.home)).toEqual(pidsBefore);
   });
 
   it('up with another port offset while up is refused, naming the running one', async () => {
-    const run = await ecom(home, ['up', '--port-offset', String(offset + 5)]);
+    const run = await ecom(suite.home, ['up', '--port-offset', String(suite.offset + 5)]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`port offset ${offset}`);
+    expect(run.stderr).toContain(`port offset ${suite.offset}`);
     expect(run.stderr).toContain('without --port-offset');
   });
 
   it('a bare up (no --port-offset) finds the system up on its offset and changes nothing', async () => {
-    const pidsBefore = recordedPids(home);
-    const run = await ecom(home, ['up', '--json']);
+    const pidsBefore = recordedPids(suite.home);
+    const run = await ecom(suite.home, ['up', '--json']);
     expect(run.code, run.stderr).toBe(0);
     const result = parseJson<UpJson>(run);
     expect(result.alreadyUp).toBe(true);
-    expect(result.endpoints.services.catalog).toBe(`http://127.0.0.1:${5001 + offset}`);
-    expect(recordedPids(home)).toEqual(pidsBefore);
+    expect(result.endpoints.services.catalog).toBe(`http://127.0.0.1:${5001 + suite.offset}`);
+    expect(recordedPids(suite.home)).toEqual(pidsBefore);
   });
 
   it('restarts a service killed with SIGKILL and counts the restart', async () => {
-    const before = parseJson<SystemStatus>(await ecom(home, ['status', '--json'])).services.find((s) => s.name === 'search')!;
+    const before = parseJson<SystemStatus>(await ecom(suite.home, ['status', '--json'])).services.find((s) => s.name === 'search')!;
     process.kill(pidOf(before)!, 'SIGKILL');
     const after = await until(
       async () => {
-        const s = parseJson<SystemStatus>(await ecom(home, ['status', '--json'])).services.find((x) => x.name === 'search')!;
+        const s = parseJson<SystemStatus>(await ecom(suite.home, ['status', '--json'])).services.find((x) => x.name === 'search')!;
         return s.restarts >= 1 && s.health === 'ok' && s.state === 'running' ? s : undefined;
       },
       30_000,
@@ -182,7 +169,7 @@ describe('ecom on the local runtime', () => {
     );
     expect(pidOf(after)).not.toBe(pidOf(before));
     expect(after.restarts).toBeGreaterThanOrEqual(1);
-    const notes = readFileSync(join(home, 'logs', 'search.log'), 'utf8')
+    const notes = readFileSync(join(suite.home, 'logs', 'search.log'), 'utf8')
       .split('\n')
       .filter((l) => l.includes('"ecom":"supervisor"'))
       .map((l) => JSON.parse(l) as { level: string; service: string; msg: string });
@@ -190,7 +177,7 @@ describe('ecom on the local runtime', () => {
   }, 40_000);
 
   it('status --watch prints a new block every 2 s until interrupted', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecom.js'), 'status', '--watch'], { env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecom.js'), 'status', '--watch'], { env: ciEnv(suite.home), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -204,7 +191,7 @@ describe('ecom on the local runtime', () => {
   }, 20_000);
 
   it('status --watch --json prints one compact JSON document per line per refresh', async () => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecom.js'), 'status', '--watch', '--json'], { env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'ecom.js'), 'status', '--watch', '--json'], { env: ciEnv(suite.home), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -220,9 +207,9 @@ describe('ecom on the local runtime', () => {
   }, 20_000);
 
   it('down stops exactly what up started and frees the ports; a second down has nothing to stop', async () => {
-    const pids = recordedPids(home);
+    const pids = recordedPids(suite.home);
     expect(pids.length).toBeGreaterThanOrEqual(6);
-    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as {
+    const state = JSON.parse(readFileSync(join(suite.home, 'state.json'), 'utf8')) as {
       postgres: { port: number };
       prometheus: { port?: number };
       broker: { kind: string; epmdPort?: number };
@@ -236,17 +223,17 @@ describe('ecom on the local runtime', () => {
       expect(holder, `a listener on epmd port ${epmdPort}`).toBeDefined();
       expect(commandLine(holder!.pid)).toContain('epmd');
     }
-    const run = await ecom(home, ['down', '--json'], 90_000);
+    const run = await ecom(suite.home, ['down', '--json'], 90_000);
     expect(run.code, run.stderr).toBe(0);
     const result = parseJson<{ stopped: string[]; purged: boolean }>(run);
     expect(result.stopped).toEqual(expect.arrayContaining(['supervisor', 'catalog', 'search', 'order', 'frontend', 'postgres']));
     expect(pids.filter(isAlive).map(describePid)).toEqual([]);
-    const ports = [...servicePortsAt(offset), state.postgres.port, ...(state.prometheus.port ? [state.prometheus.port] : []), ...(epmdPort ? [epmdPort] : [])];
+    const ports = [...servicePortsAt(suite.offset), state.postgres.port, ...(state.prometheus.port ? [state.prometheus.port] : []), ...(epmdPort ? [epmdPort] : [])];
     if (epmdPort) expect(portHolder(epmdPort), `epmd on ${epmdPort} after down`).toBeUndefined();
     expect(await Promise.all(ports.map(portIsFree))).toEqual(ports.map(() => true));
-    const status = parseJson<SystemStatus>(await ecom(home, ['status', '--json']));
+    const status = parseJson<SystemStatus>(await ecom(suite.home, ['status', '--json']));
     expect(status.running).toBe(false);
-    const again = await ecom(home, ['down']);
+    const again = await ecom(suite.home, ['down']);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('nothing to stop');
   }, 100_000);

@@ -6,12 +6,12 @@
  * their logs, `up` recovers without a duplicate process); logs after `down`, and none
  * after `down --purge`.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { portHolder } from '../../src/core/processes.js';
 import type { DependencyStatus, SystemStatus } from '../../src/runtime/types.js';
-import { describePid, ecom, ensureBuilt, freeOffset, isAlive, newHome, parseJson, pidOf, recordedPids, servicePortsAt, until } from './helpers.js';
+import { describePid, ecom, isAlive, localSystemPerSuite, parseJson, pidOf, recordedPids, servicePortsAt, until } from './helpers.js';
 
 const UP_TIMEOUT_MS = 150_000;
 
@@ -22,33 +22,20 @@ interface StateFile {
 }
 
 describe('the local supervisor under faults', () => {
-  let home: string;
-  let offset: number;
-  const state = () => JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as StateFile;
-  const status = async () => parseJson<SystemStatus>(await ecom(home, ['status', '--json']));
+  const suite = localSystemPerSuite();
+  const state = () => JSON.parse(readFileSync(join(suite.home, 'state.json'), 'utf8')) as StateFile;
+  const status = async () => parseJson<SystemStatus>(await ecom(suite.home, ['status', '--json']));
   const dependency = (s: SystemStatus, name: string) => s.dependencies.find((d) => d.name === name) as DependencyStatus;
-  const catalog = (path: string) => fetch(`http://127.0.0.1:${5001 + offset}${path}`);
+  const catalog = (path: string) => fetch(`http://127.0.0.1:${5001 + suite.offset}${path}`);
   const allHealthy = (s: SystemStatus) => s.services.every((x) => x.state === 'running' && x.health === 'ok');
   const logs = async (args: string[]) => {
-    const run = await ecom(home, ['logs', ...args]);
+    const run = await ecom(suite.home, ['logs', ...args]);
     expect(run.code, run.stderr).toBe(0);
     return run.stdout;
   };
 
-  beforeAll(async () => {
-    ensureBuilt();
-    home = newHome();
-    offset = await freeOffset();
-  }, 180_000);
-
-  afterAll(async () => {
-    if (!home) return;
-    await ecom(home, ['down', '--purge'], 90_000);
-    rmSync(home, { recursive: true, force: true });
-  }, 120_000);
-
   it('up --log-level debug: the request lines are in the logs; --level info leaves them out', async () => {
-    const up = await ecom(home, ['up', '--port-offset', String(offset), '--log-level', 'debug', '--timeout', '120s'], UP_TIMEOUT_MS);
+    const up = await ecom(suite.home, ['up', '--port-offset', String(suite.offset), '--log-level', 'debug', '--timeout', '120s'], UP_TIMEOUT_MS);
     expect(up.code, up.stderr).toBe(0);
     expect((await catalog('/catalog?marker=debug-request')).status).toBe(200);
     const requestLine = (out: string) => out.split('\n').find((l) => l.includes('marker=debug-request'));
@@ -59,7 +46,7 @@ describe('the local supervisor under faults', () => {
     expect(requestLine(info)).toBeUndefined();
     expect(info).toContain('catalog listening');
     // The level is in the plan, so the supervisor's restarts keep it; another one while up is refused.
-    const other = await ecom(home, ['up', '--log-level', 'info']);
+    const other = await ecom(suite.home, ['up', '--log-level', 'info']);
     expect(other.code).toBe(1);
     expect(other.stderr).toContain('already up here with --log-level debug');
   }, UP_TIMEOUT_MS + 30_000);
@@ -106,7 +93,7 @@ describe('the local supervisor under faults', () => {
     // Its own lines, plain (no colour codes), at info and up.
     expect(brokerLog).toMatch(/\[info\] <[\d.]+> /);
     expect(brokerLog).not.toContain('\x1b[');
-    const frontend = `http://127.0.0.1:${5004 + offset}`;
+    const frontend = `http://127.0.0.1:${5004 + suite.offset}`;
     const items = ((await (await fetch(`${frontend}/api/catalog`)).json()) as { items: Array<{ id: number }> }).items;
     const res = await fetch(`${frontend}/api/orders`, {
       method: 'POST',
@@ -125,7 +112,7 @@ describe('the local supervisor under faults', () => {
   let orphanedPids: number[] = [];
 
   it('the supervisor killed with SIGKILL: status says so and names what runs unsupervised; output written after the kill reaches the logs', async () => {
-    orphanedPids = recordedPids(home);
+    orphanedPids = recordedPids(suite.home);
     process.kill(state().supervisor.pid, 'SIGKILL');
     const s = await until(async () => {
       const x = await status();
@@ -133,7 +120,7 @@ describe('the local supervisor under faults', () => {
     }, 10_000, 'status to say the supervisor is gone');
     expect(s.running).toBe(true);
     expect(s.supervisor!.orphans).toEqual(expect.arrayContaining(['catalog', 'search', 'order', 'frontend', 'postgres']));
-    const text = await ecom(home, ['status']);
+    const text = await ecom(suite.home, ['status']);
     expect(text.stdout).toMatch(/supervisor: not running \(pid \d+ was killed or crashed\)/);
     expect(text.stdout).toContain('run `ecom up` to recover');
     expect((await catalog('/catalog?marker=after-supervisor-kill')).status).toBe(200);
@@ -141,17 +128,17 @@ describe('the local supervisor under faults', () => {
   }, 60_000);
 
   it('up recovers: everything replaced, no duplicate process, every port held by the recorded pid, the logs kept', async () => {
-    const run = await ecom(home, ['up', '--timeout', '120s'], UP_TIMEOUT_MS);
+    const run = await ecom(suite.home, ['up', '--timeout', '120s'], UP_TIMEOUT_MS);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/the supervisor \(pid \d+\) is gone; stopping what it left running/);
     expect(orphanedPids.filter(isAlive).map(describePid)).toEqual([]);
     const s = await status();
     expect(s.supervisor?.state).toBe('running');
     expect(allHealthy(s)).toBe(true);
-    const ports = servicePortsAt(offset);
+    const ports = servicePortsAt(suite.offset);
     expect(ports.map((p) => portHolder(p)?.pid)).toEqual(s.services.map(pidOf));
     // One process per service, one PostgreSQL server and one Erlang VM for this state directory.
-    const ours = processesMentioning(home);
+    const ours = processesMentioning(suite.home);
     for (const name of ['catalog', 'search', 'order', 'frontend']) {
       expect(ours.filter((c) => c.includes(`/services/${name}/main.js`)), name).toHaveLength(1);
     }
@@ -168,16 +155,16 @@ describe('the local supervisor under faults', () => {
   }, UP_TIMEOUT_MS + 30_000);
 
   it('logs work after down, for the services and the dependencies; down --purge removes them', async () => {
-    const down = await ecom(home, ['down'], 90_000);
+    const down = await ecom(suite.home, ['down'], 90_000);
     expect(down.code, down.stderr).toBe(0);
     expect(await logs(['catalog'])).toContain('marker=after-recovery');
     expect(await logs(['--tail', '2'])).toMatch(/^(catalog|search|order|frontend) +\| /m);
     expect(await logs(['postgres', '--tail', '20'])).toMatch(/LOG: {2}database system is shut down/);
     expect(await logs(['supervisor', '--tail', '3'])).toMatch(/stopped/);
     expect(await logs(['prometheus', '--tail', '1'])).not.toBe('');
-    const purge = await ecom(home, ['down', '--purge'], 90_000);
+    const purge = await ecom(suite.home, ['down', '--purge'], 90_000);
     expect(purge.code, purge.stderr).toBe(0);
-    const none = await ecom(home, ['logs', 'catalog']);
+    const none = await ecom(suite.home, ['logs', 'catalog']);
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^error: there are no logs in .*`ecom down --purge` deleted them\n {2}hint: start the system with `ecom up`\n$/);
   }, 200_000);
