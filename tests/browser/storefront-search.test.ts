@@ -1,22 +1,8 @@
-import { existsSync } from 'node:fs';
-import type { ChannelModel } from 'amqplib';
-import { chromium, type Browser, type Page, type Route } from 'playwright-core';
+import type { Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { catalogConfigSchema, startCatalogService } from '../../src/services/catalog/service.js';
-import type { OrderQueues } from '../../src/services/common/amqp.js';
-import { parseConfig } from '../../src/services/common/config.js';
-import type { RunningService } from '../../src/services/common/server.js';
-import { frontendConfigSchema, startFrontendService } from '../../src/services/frontend/service.js';
-import { orderConfigSchema, startOrderService } from '../../src/services/order/service.js';
-import { searchConfigSchema, startSearchService } from '../../src/services/search/service.js';
-import { connectTestBroker, deleteQueues, testAmqpUrl, uniqueQueues } from '../helpers/broker.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { memoryLogger } from '../helpers/services.js';
+import { startStorefrontStack, type StorefrontStack } from './storefront-stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'];
 const UI_TIMEOUT_MS = 8_000;
-const MISSING_CHROMIUM = `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`;
 
 /**
  * The storefront's search box in a real Chromium against the real services (search on
@@ -25,13 +11,8 @@ const MISSING_CHROMIUM = `Chromium not found at ${CHROMIUM}: apt-get install -y 
  * back, and all of it works from the keyboard.
  */
 describe('storefront search as you type', () => {
-  let db: TestDatabase;
-  let broker: ChannelModel;
-  let queues: OrderQueues;
-  let browser: Browser;
+  let stack: StorefrontStack;
   let page: Page;
-  let home: string;
-  const services: RunningService[] = [];
   const problems: string[] = [];
 
   const resultNames = () => page.locator('#search-list .product h3').allTextContents();
@@ -43,27 +24,8 @@ describe('storefront search as you type', () => {
   const searchBoxFocused = () => page.locator('#search-q').evaluate((e) => e === (globalThis as unknown as PageGlobals).document.activeElement);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
-    db = await createTestDatabase();
-    broker = await connectTestBroker();
-    queues = uniqueQueues();
-    const common = { PORT: '0', DATABASE_URL: db.url, LOG_LEVEL: 'silent' };
-    const broked = { ...common, AMQP_URL: testAmqpUrl(), ORDERS_QUEUE: queues.orders };
-    const [catalog, search, order] = await Promise.all([
-      startCatalogService(parseConfig(catalogConfigSchema, common), memoryLogger('catalog')),
-      startSearchService(parseConfig(searchConfigSchema, { ...common, SEARCH_BACKEND: 'postgres' }), memoryLogger('search')),
-      startOrderService(parseConfig(orderConfigSchema, broked), memoryLogger('order')),
-    ]);
-    services.push(catalog, search, order);
-    const url = (s: RunningService) => `http://127.0.0.1:${s.port}`;
-    const frontend = await startFrontendService(
-      parseConfig(frontendConfigSchema, { ...broked, CATALOG_URL: url(catalog), SEARCH_URL: url(search), ORDER_URL: url(order) }),
-      memoryLogger('frontend'),
-    );
-    services.push(frontend);
-    home = url(frontend);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 });
-    page = await browser.newPage();
+    stack = await startStorefrontStack();
+    page = await stack.browser.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     page.on('console', (m) => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
@@ -72,18 +34,12 @@ describe('storefront search as you type', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
-    for (const s of services.reverse()) await s.close();
-    if (broker) {
-      await deleteQueues(broker, queues);
-      await broker.close();
-    }
-    await db?.drop();
+    await stack?.close();
   });
 
   beforeEach(async () => {
     await page.unrouteAll({ behavior: 'ignoreErrors' });
-    await page.goto(home);
+    await page.goto(stack.url);
     await page.locator('#catalogue .product').first().waitFor();
   });
 

@@ -1,32 +1,10 @@
 import { existsSync } from 'node:fs';
-import type { ChannelModel } from 'amqplib';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogConfigSchema, startCatalogService } from '../../src/services/catalog/service.js';
-import type { OrderQueues } from '../../src/services/common/amqp.js';
-import { parseConfig } from '../../src/services/common/config.js';
-import type { RunningService } from '../../src/services/common/server.js';
-import { frontendConfigSchema, startFrontendService } from '../../src/services/frontend/service.js';
-import { orderConfigSchema, startOrderService } from '../../src/services/order/service.js';
-import { searchConfigSchema, startSearchService } from '../../src/services/search/service.js';
-import { connectTestBroker, deleteQueues, testAmqpUrl, uniqueQueues } from '../helpers/broker.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { memoryLogger } from '../helpers/services.js';
+import { CHROMIUM, MISSING_CHROMIUM, startStorefrontStack, type StorefrontStack } from './storefront-stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HOSTILE_NAME = '<img src=x onerror="window.__xss=1">';
 const UI_TIMEOUT_MS = 8_000;
-const MISSING_CHROMIUM = `Chromium not found at ${CHROMIUM}: apt-get install -y chromium`;
 
 // Its own test, so a machine without Chromium shows a failed test, not only skipped ones.
 it('finds Chromium at /usr/bin/chromium', () => {
@@ -39,36 +17,14 @@ it('finds Chromium at /usr/bin/chromium', () => {
  * arriving in the live feed through outbox → RabbitMQ → consumer → server-sent events.
  */
 describe('storefront in a browser', () => {
-  let db: TestDatabase;
-  let broker: ChannelModel;
-  let queues: OrderQueues;
-  let browser: Browser;
+  let stack: StorefrontStack;
   let page: Page;
-  const services: RunningService[] = [];
   const problems: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(MISSING_CHROMIUM);
-    db = await createTestDatabase();
-    await db.pool.query("INSERT INTO products (name, description, price_cents, category) VALUES ($1, 'hostile', 100, 'test')", [HOSTILE_NAME]);
-    broker = await connectTestBroker();
-    queues = uniqueQueues();
-    const common = { PORT: '0', DATABASE_URL: db.url, LOG_LEVEL: 'silent' };
-    const broked = { ...common, AMQP_URL: testAmqpUrl(), ORDERS_QUEUE: queues.orders };
-    const [catalog, search, order] = await Promise.all([
-      startCatalogService(parseConfig(catalogConfigSchema, common), memoryLogger('catalog')),
-      startSearchService(parseConfig(searchConfigSchema, { ...common, SEARCH_BACKEND: 'postgres' }), memoryLogger('search')),
-      startOrderService(parseConfig(orderConfigSchema, { ...broked, RELAY_POLL_MS: '200' }), memoryLogger('order')),
-    ]);
-    services.push(catalog, search, order);
-    const url = (s: RunningService) => `http://127.0.0.1:${s.port}`;
-    const frontend = await startFrontendService(
-      parseConfig(frontendConfigSchema, { ...broked, CATALOG_URL: url(catalog), SEARCH_URL: url(search), ORDER_URL: url(order) }),
-      memoryLogger('frontend'),
-    );
-    services.push(frontend);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 });
-    page = await browser.newPage();
+    stack = await startStorefrontStack();
+    await stack.db.pool.query("INSERT INTO products (name, description, price_cents, category) VALUES ($1, 'hostile', 100, 'test')", [HOSTILE_NAME]);
+    page = await stack.browser.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
     // A CSP violation, a script error or a failed request shows up here; the page must
     // have none but the 400 the bad e-mail test asks for.
@@ -80,17 +36,11 @@ describe('storefront in a browser', () => {
       const expected = r.status() === 400 && new URL(r.url()).pathname === '/api/orders';
       if (r.status() >= 400 && !expected) problems.push(`${r.status()} ${r.url()}`);
     });
-    await page.goto(url(frontend));
+    await page.goto(stack.url);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    for (const s of services.reverse()) await s.close();
-    if (broker) {
-      await deleteQueues(broker, queues);
-      await broker.close();
-    }
-    await db?.drop();
+    await stack?.close();
   });
 
   it('shows the catalogue, with a hostile product name as plain text', async () => {
