@@ -16,7 +16,6 @@ import { eventually } from '../helpers/services.js';
 export { ensureBuilt };
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'ecom.js');
 
 export interface Run {
   code: number | null;
@@ -40,10 +39,13 @@ export function ecom(home: string, args: string[], timeoutMs = 60_000): Promise<
   return ecomWith(ciEnv(home), args, timeoutMs);
 }
 
-/** `ecom <args>` with exactly `env`; SIGKILLed after `timeoutMs` (code null then). */
-export function ecomWith(env: NodeJS.ProcessEnv, args: string[], timeoutMs: number): Promise<Run> {
+/**
+ * `ecom <args>` with exactly `env`; SIGKILLed after `timeoutMs` (code null then). The
+ * project's own CLI, or that of a copy of it at `project`, run in its directory.
+ */
+export function ecomWith(env: NodeJS.ProcessEnv, args: string[], timeoutMs: number, project = ROOT): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(project, 'bin', 'ecom.js'), ...args], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SystemStatus } from '../../src/runtime/types.js';
-import { ciEnv, ensureBuilt, freeOffset, pidOf, ROOT, until, type Run } from './helpers.js';
+import { ciEnv, ecomWith, ensureBuilt, freeOffset, pidOf, ROOT, until, type Run } from './helpers.js';
 
 const UP_TIMEOUT_MS = 180_000;
 const CHANGE_TIMEOUT_MS = 90_000;
@@ -36,19 +36,7 @@ describe('ecom dev: edit, see it live', () => {
   const url = (service: (typeof SERVICES)[number], path = '/') => `http://127.0.0.1:${5001 + SERVICES.indexOf(service) + offset}${path}`;
 
   /** `ecom <args>` of the copy, in its directory and state. */
-  const ecomCopy = (args: string[], timeoutMs = 120_000): Promise<Run> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [join(project, 'bin', 'ecom.js'), ...args], { cwd: project, env: ciEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  const ecomCopy = (args: string[], timeoutMs = 120_000): Promise<Run> => ecomWith(ciEnv(home), args, timeoutMs, project);
 
   const pids = async (): Promise<Record<string, number | undefined>> => {
     const run = await ecomCopy(['status', '--json']);
