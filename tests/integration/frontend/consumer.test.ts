@@ -3,24 +3,19 @@ import type { Channel, GetMessage } from 'amqplib';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderQueues } from '../../../src/services/common/amqp.js';
-import { listen, type RunningServer } from '../../../src/services/common/server.js';
-import { createFrontendApp } from '../../../src/services/frontend/app.js';
-import { startOrderConsumer, type OrderConsumer } from '../../../src/services/frontend/consumer.js';
+import type { OrderConsumer } from '../../../src/services/frontend/consumer.js';
 import { OrderFeed } from '../../../src/services/frontend/feed.js';
-import { Gateway } from '../../../src/services/frontend/gateway.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
-import { openTestQueues, testAmqpUrl, type TestBroker } from '../../helpers/broker.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { type TestDatabase } from '../../helpers/database.js';
 import { eventually, memoryLogger } from '../../helpers/services.js';
-import { openEventStream, publishOrder, sampleOrder } from './helpers.js';
+import { type ConsumerStack, openEventStream, publishOrder, sampleOrder, startConsumerStack } from './helpers.js';
 
 describe('frontend order consumer and live feed', () => {
   let db: TestDatabase;
   let channel: Channel;
   let queues: OrderQueues;
-  let broker: TestBroker | undefined;
+  let stack: ConsumerStack | undefined;
   let consumer: OrderConsumer;
-  let server: RunningServer;
   let registry: Registry;
   let base: string;
   const feed = new OrderFeed();
@@ -34,30 +29,11 @@ describe('frontend order consumer and live feed', () => {
     (await db.pool.query('SELECT order_id, payload FROM consumed_orders WHERE message_id = $1', [messageId])).rows;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ seed: false });
-    broker = await openTestQueues();
-    ({ channel, queues } = broker);
-    const frontend = createFrontendApp({
-      pool: db.pool,
-      logger,
-      feed,
-      heartbeatMs: 200,
-      gateway: new Gateway({ upstreams: { catalog: 'http://127.0.0.1:9', search: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' }, timeoutMs: 500 }),
-    });
-    registry = frontend.registry;
-    server = await listen(frontend.app, 0, '127.0.0.1');
-    base = `http://127.0.0.1:${server.port}`;
-    consumer = await startOrderConsumer({ amqpUrl: testAmqpUrl(), queues, pool: db.pool, feed, logger, registry, retryDelayMs: 50 });
-    await eventually(() => (consumer.broker.connected ? true : undefined), 10_000, 'the consumer to connect');
+    stack = await startConsumerStack(feed, logger, { retryDelayMs: 50 });
+    ({ db, channel, queues, consumer, registry, base } = stack);
   });
   afterAll(async () => {
-    await consumer?.close();
-    feed.close();
-    // fetch() opens a spare socket after an aborted stream; it would hold close() for seconds.
-    server?.server.closeAllConnections();
-    await server?.close();
-    await broker?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   it('stores a valid order, acks it, and pushes it to an open stream', async () => {

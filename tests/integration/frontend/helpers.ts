@@ -6,7 +6,16 @@ import { createCatalogApp } from '../../../src/services/catalog/app.js';
 import { PageCache } from '../../../src/services/catalog/page-cache.js';
 import type { Pool } from '../../../src/services/common/db/pool.js';
 import { listen, type RunningServer } from '../../../src/services/common/server.js';
-import { memoryLogger } from '../../helpers/services.js';
+import type { Registry } from 'prom-client';
+import type { OrderQueues } from '../../../src/services/common/amqp.js';
+import type { Logger } from '../../../src/services/common/logger.js';
+import { createFrontendApp } from '../../../src/services/frontend/app.js';
+import { startOrderConsumer, type OrderConsumer, type OrderConsumerOptions } from '../../../src/services/frontend/consumer.js';
+import type { OrderFeed } from '../../../src/services/frontend/feed.js';
+import { Gateway } from '../../../src/services/frontend/gateway.js';
+import { openTestQueues, testAmqpUrl, type TestBroker } from '../../helpers/broker.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
+import { eventually, memoryLogger } from '../../helpers/services.js';
 
 export interface Upstream {
   url: string;
@@ -158,4 +167,59 @@ export function recordingApp() {
     res.json({ status: 'ok' });
   });
   return { app, seen };
+}
+
+export interface ConsumerStack {
+  db: TestDatabase;
+  channel: Channel;
+  queues: OrderQueues;
+  consumer: OrderConsumer;
+  registry: Registry;
+  /** The frontend app's base URL (its upstreams do not answer: only its own routes work). */
+  base: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * The frontend's order consumer on a fresh unseeded database and private queues, and
+ * the frontend app that serves its feed, connected before it returns.
+ */
+export async function startConsumerStack(
+  feed: OrderFeed,
+  logger: Logger,
+  options: Pick<OrderConsumerOptions, 'prefetch' | 'retryDelayMs'>,
+): Promise<ConsumerStack> {
+  const db = await createTestDatabase({ seed: false });
+  let broker: TestBroker | undefined;
+  let server: RunningServer | undefined;
+  let consumer: OrderConsumer | undefined;
+  const close = async () => {
+    await consumer?.close();
+    feed.close();
+    // fetch() opens a spare socket after an aborted stream; it would hold close() for seconds.
+    server?.server.closeAllConnections();
+    await server?.close();
+    await broker?.close();
+    await db.drop();
+  };
+  try {
+    broker = await openTestQueues();
+    const { channel, queues } = broker;
+    const frontend = createFrontendApp({
+      pool: db.pool,
+      logger,
+      feed,
+      heartbeatMs: 200,
+      gateway: new Gateway({ upstreams: { catalog: 'http://127.0.0.1:9', search: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' }, timeoutMs: 500 }),
+    });
+    server = await listen(frontend.app, 0, '127.0.0.1');
+    const registry = frontend.registry;
+    const started = await startOrderConsumer({ amqpUrl: testAmqpUrl(), queues, pool: db.pool, feed, logger, registry, ...options });
+    consumer = started;
+    await eventually(() => (started.broker.connected ? true : undefined), 10_000, 'the consumer to connect');
+    return { db, channel, queues, consumer: started, registry, base: `http://127.0.0.1:${server.port}`, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }

@@ -3,17 +3,15 @@ import type { Channel } from 'amqplib';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OrderQueues } from '../../../src/services/common/amqp.js';
-import { listen, type RunningServer } from '../../../src/services/common/server.js';
+import { listen } from '../../../src/services/common/server.js';
 import { createFrontendApp } from '../../../src/services/frontend/app.js';
-import { startOrderConsumer, type OrderConsumer } from '../../../src/services/frontend/consumer.js';
 import { OrderFeed } from '../../../src/services/frontend/feed.js';
 import { Gateway } from '../../../src/services/frontend/gateway.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
-import { openTestQueues, testAmqpUrl, type TestBroker } from '../../helpers/broker.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
-import { eventually, memoryLogger } from '../../helpers/services.js';
+import { memoryLogger } from '../../helpers/services.js';
 import express from 'express';
-import { openEventStream, publishOrder, sampleOrder, serve } from './helpers.js';
+import { type ConsumerStack, openEventStream, publishOrder, sampleOrder, serve, startConsumerStack } from './helpers.js';
 
 /**
  * Test orders (docs/architecture.md, "Test orders"): consumed, stored and counted like
@@ -24,9 +22,7 @@ describe('frontend: test orders are consumed but kept out of the live feed', () 
   let db: TestDatabase;
   let channel: Channel;
   let queues: OrderQueues;
-  let broker: TestBroker | undefined;
-  let consumer: OrderConsumer;
-  let server: RunningServer;
+  let stack: ConsumerStack | undefined;
   let registry: Registry;
   let base: string;
   const feed = new OrderFeed();
@@ -43,31 +39,13 @@ describe('frontend: test orders are consumed but kept out of the live feed', () 
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase({ seed: false });
-    broker = await openTestQueues();
-    ({ channel, queues } = broker);
-    const frontend = createFrontendApp({
-      pool: db.pool,
-      logger,
-      feed,
-      heartbeatMs: 200,
-      gateway: new Gateway({ upstreams: { catalog: 'http://127.0.0.1:9', search: 'http://127.0.0.1:9', order: 'http://127.0.0.1:9' }, timeoutMs: 500 }),
-    });
-    registry = frontend.registry;
-    server = await listen(frontend.app, 0, '127.0.0.1');
-    base = `http://127.0.0.1:${server.port}`;
     // One message at a time, in queue order: once a later order is on the stream, an
     // earlier one had its chance to be published.
-    consumer = await startOrderConsumer({ amqpUrl: testAmqpUrl(), queues, pool: db.pool, feed, logger, registry, prefetch: 1 });
-    await eventually(() => (consumer.broker.connected ? true : undefined), 10_000, 'the consumer to connect');
+    stack = await startConsumerStack(feed, logger, { prefetch: 1 });
+    ({ db, channel, queues, registry, base } = stack);
   });
   afterAll(async () => {
-    await consumer?.close();
-    feed.close();
-    server?.server.closeAllConnections();
-    await server?.close();
-    await broker?.close();
-    await db?.drop();
+    await stack?.close();
   });
 
   it('consumes and counts a test order without sending it to an open stream, while the orders around it arrive', async () => {
