@@ -79,7 +79,9 @@ export async function runWatchLoop(options: WatchLoopOptions): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = undefined;
-      running ??= cycle();
+      // A running cycle takes what arrives meanwhile; it may have taken all of it already
+      // (then cycle() would end at once, before `running` is set, and stay set for good).
+      if (!running && pending.size > 0) running = cycle();
     }, options.debounceMs ?? DEBOUNCE_MS);
   };
 

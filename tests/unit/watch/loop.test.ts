@@ -133,6 +133,28 @@ describe('the watch loop', () => {
     await loop.stop();
   });
 
+  it('keeps reloading after a change that a running reload picked up before its own timer fired', async () => {
+    // A's build waits; B arrives and A is released at once, so the running reload takes
+    // B too and is done before B's debounce fires with nothing left to do. C must still count.
+    let releaseA: (() => void) | undefined;
+    const reloader = new (class extends RecordingReloader {
+      override async build(files?: readonly string[]): Promise<BuildOutcome> {
+        if (files?.includes('/p/src/services/order/a.ts')) await new Promise<void>((resolve) => (releaseA = resolve));
+        return super.build(files);
+      }
+    })((files) => (files ? ok(['order']) : ok([])));
+    const loop = await startLoop(reloader);
+    loop.fire('/p/src/services/order/a.ts');
+    await eventually(() => (releaseA ? true : undefined), 5_000, "A's build to start");
+    loop.fire('/p/src/services/order/b.ts');
+    releaseA!();
+    await eventually(() => (reloader.builds.some((b) => b?.includes('/p/src/services/order/b.ts')) ? true : undefined), 5_000, "B's build");
+    await new Promise((r) => setTimeout(r, 30));
+    loop.fire('/p/src/services/order/c.ts');
+    await eventually(() => (reloader.builds.some((b) => b?.includes('/p/src/services/order/c.ts')) ? true : undefined), 2_000, "C's build");
+    await loop.stop();
+  });
+
   it('words a restart of an unchanged build', () => {
     expect(formatRestart({ service: 'search', ok: true, restartMs: 100, healthyMs: 1_250 }, undefined)).toBe('search: build unchanged, restarted, healthy in 1.3 s');
   });
