@@ -92,20 +92,23 @@ export class LocalReloader implements Reloader {
         const restartMs = since();
         if ('error' in reply) return { service: reply.service, ok: false, restartMs, error: reply.error };
         const detail = `pid ${reply.pid}`;
-        const failure = await this.untilHealthy(reply.service, reply.startedAt, options);
+        const failure = await this.untilHealthy(reply.service, reply.pid, reply.startedAt, options);
         return failure ? { service: reply.service, ok: false, restartMs, detail, error: failure } : { service: reply.service, ok: true, restartMs, healthyMs: since(), detail };
       }),
     );
   }
 
   /** Undefined once /health answers 200; why not, when the new process exits first or the time runs out. */
-  private async untilHealthy(service: ServiceName, startedAt: string, options: RestartOptions): Promise<string | undefined> {
+  private async untilHealthy(service: ServiceName, pid: number, startedAt: string, options: RestartOptions): Promise<string | undefined> {
     try {
       await pollUntil(
         async (attempt) => {
           const record = readState(this.paths.stateFile)?.services[service];
           const exit = record?.lastExit;
-          if (exit && exit.at >= startedAt) throw new Error(`exited (${exit.signal ?? `code ${exit.code}`}) after its restart`);
+          // The exit of the new process, not the one the restart stopped (both can fall in
+          // the same millisecond, so the time alone cannot tell them apart).
+          const ofNewProcess = exit?.pid !== undefined ? exit.pid === pid : exit !== undefined && exit.at > startedAt;
+          if (exit && ofNewProcess) throw new Error(`exited (${exit.signal ?? `code ${exit.code}`}) after its restart`);
           const probe = await probeHealth(record?.url ?? '');
           if (probe.health === 'ok') return true;
           attempt.waiting(`${probe.health}${probe.detail ? ` (${probe.detail})` : ''}`);

@@ -86,7 +86,7 @@ export interface ServiceRecord {
   restarts: number;
   process?: OwnedProcess;
   startedAt?: string;
-  lastExit?: { code: number | null; signal: string | null; at: string };
+  lastExit?: { code: number | null; signal: string | null; at: string; pid?: number };
 }
 
 export interface LocalState {

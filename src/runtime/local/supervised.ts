@@ -39,6 +39,8 @@ export interface LastExit {
   code: number | null;
   signal: string | null;
   at: string;
+  /** The process that exited (absent in state written before it was recorded). */
+  pid?: number;
 }
 
 export interface SupervisedOptions {
@@ -142,7 +144,7 @@ export class SupervisedProcess {
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (child !== this.child) return;
-    this.lastExit = { code, signal, at: new Date().toISOString() };
+    this.lastExit = { code, signal, at: new Date().toISOString(), pid: child.pid };
     if (this.stopping) return;
     const upMs = this.startedAt ? Date.now() - this.startedAt.getTime() : 0;
     this.consecutive = upMs >= STABLE_AFTER_MS ? 1 : this.consecutive + 1;
