@@ -144,6 +144,10 @@ const OUTAGE_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
   'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
@@ -158,7 +162,7 @@ const OUTAGE_CODES = new Set([
  * A database or network outage is the server's problem but not a bug: 503 tells
  * clients (and load balancers) to retry, where a 500 would say something broke.
  */
-function isDependencyOutage(err: unknown): boolean {
+export function isDependencyOutage(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | undefined;
   if (e?.code && OUTAGE_CODES.has(e.code)) return true;
   const message = e?.message ?? '';

@@ -1,4 +1,5 @@
 import { pingDatabase, type Pool } from '../common/db/pool.js';
+import { isDependencyOutage } from '../common/http-errors.js';
 import { searchTokens, SearchUnavailableError, type SearchBackend, type SearchHit } from './backend.js';
 import { orderRanges, RANGES_SQL, walkSql, type TermRange } from './postgres-typeahead-sql.js';
 
@@ -98,17 +99,24 @@ export class PostgresSearchBackend implements SearchBackend {
 
 /**
  * A lost connection or a database that refuses work becomes a 503; an error with any
- * other SQLSTATE is a bug in our SQL and stays a 500 so it gets noticed.
+ * other SQLSTATE, or one that is not the database's at all (a bug here), stays a 500 so
+ * it gets noticed.
  */
+function classify(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  const isSqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+  const unavailable = isSqlState ? UNAVAILABLE_SQLSTATE.test(code) : isDependencyOutage(err) || isClosedPool(err);
+  if (!unavailable) return err;
+  return new SearchUnavailableError('postgres', (err as Error).message || 'no answer', { cause: err });
+}
+
+/** node-postgres refusing work on a pool or client that was closed (while the service stops). */
+function isClosedPool(err: unknown): boolean {
+  return /after calling end on the pool|is not queryable/.test((err as Error | undefined)?.message ?? '');
+}
+
 /** Sets a bounded map's entry; the oldest goes first when it is full. */
 function remember<V>(map: Map<string, V>, key: string, value: V): void {
   if (!map.has(key) && map.size >= MAX_KEPT_WORDS) map.delete(map.keys().next().value!);
   map.set(key, value);
-}
-
-function classify(err: unknown): unknown {
-  const code = (err as { code?: unknown }).code;
-  const isSqlState = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
-  if (isSqlState && !UNAVAILABLE_SQLSTATE.test(code)) return err;
-  return new SearchUnavailableError('postgres', (err as Error).message || 'no answer', { cause: err });
 }

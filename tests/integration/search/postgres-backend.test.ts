@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../src/runtime/local/embedded-postgres.js';
 import { createPool } from '../../../src/services/common/db/pool.js';
 import { createSearchApp } from '../../../src/services/search/app.js';
-import { MAX_TOKEN_CHARS } from '../../../src/services/search/backend.js';
+import { MAX_TOKEN_CHARS, SearchUnavailableError } from '../../../src/services/search/backend.js';
 import { PostgresSearchBackend } from '../../../src/services/search/postgres-backend.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
@@ -96,6 +96,18 @@ describe('PostgreSQL search backend', () => {
       expect(await kept.search(q, 10), q).toEqual(fresh);
       expect(await kept.search(q, 10), `${q} again`).toEqual(fresh);
     }
+  });
+
+  it('calls an outage of the database unavailable (503), and leaves a bug a bug (500)', async () => {
+    const failing = (err: Error) => new PostgresSearchBackend({ query: async () => Promise.reject(err) } as unknown as typeof db.pool);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    await expect(failing(refused).search('lap', 5)).rejects.toBeInstanceOf(SearchUnavailableError);
+    await expect(failing(new Error('Cannot use a pool after calling end on the pool')).search('lap', 5)).rejects.toBeInstanceOf(SearchUnavailableError);
+    await expect(failing(Object.assign(new Error('the database system is shutting down'), { code: '57P03' })).search('lap', 5)).rejects.toBeInstanceOf(SearchUnavailableError);
+    const bug = new TypeError("Cannot read properties of undefined (reading 'lo')");
+    await expect(failing(bug).search('lap', 5)).rejects.toBe(bug);
+    const badSql = Object.assign(new Error('syntax error at or near "SELEC"'), { code: '42601' });
+    await expect(failing(badSql).search('lap', 5)).rejects.toBe(badSql);
   });
 
   it('caps very long words instead of letting PostgreSQL reject them', async () => {
