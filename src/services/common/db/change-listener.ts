@@ -3,6 +3,24 @@ import type { Logger } from '../logger.js';
 
 export const CATALOG_CHANNEL = 'catalog_changed';
 const RECONNECT_MAX_MS = 5_000;
+/**
+ * A LISTEN connection only receives, so a peer that vanished without a reset (a database
+ * pod replaced, a network partition) would leave it "listening" to nothing for good,
+ * and every cache built on it stale. A query now and then must come back in time.
+ */
+const HEARTBEAT_MS = 15_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
+const CLOSE_WAIT_MS = 1_000;
+
+/** Drops a client's socket at once (node-postgres has no public way to). */
+function destroyStream(c: pg.Client): void {
+  (c as unknown as { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy();
+}
+
+export interface ListenerTiming {
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+}
 
 /**
  * What one notification says changed: the product ids (old and new), or `undefined`
@@ -30,18 +48,21 @@ export interface ChangeListener {
  * cache and search's index sync). `onState(false)` when the connection is lost (whatever
  * the caller derived from the table must stop trusting itself, since notifications may
  * be missed), `onState(true)` once listening again; reconnects with capped back-off.
+ * A connection that stops answering its heartbeat counts as lost.
  */
 export function listenForCatalogChanges(
   databaseUrl: string,
   logger: Logger,
   onChange: (ids: ChangedIds) => void,
   onState: (listening: boolean) => void,
+  timing: ListenerTiming = {},
 ): ChangeListener {
   let client: pg.Client | undefined;
   let listening = false;
   let closed = false;
   let delay = 100;
   let timer: NodeJS.Timeout | undefined;
+  const heartbeatTimeoutMs = timing.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
 
   const setListening = (value: boolean) => {
     if (listening === value) return;
@@ -49,16 +70,33 @@ export function listenForCatalogChanges(
     onState(value);
   };
 
+  const lost = (c: pg.Client, why: string) => {
+    if (c !== client) return;
+    client = undefined;
+    logger.warn({ err: why }, 'catalog change listener lost its connection');
+    setListening(false);
+    // end() waits for the server's answer, which a vanished peer never sends.
+    destroyStream(c);
+    void c.end().catch(() => {});
+    scheduleReconnect();
+  };
+
+  const heartbeat = setInterval(() => {
+    const c = client;
+    if (!c || !listening) return;
+    const deadline = setTimeout(() => lost(c, `no answer to a heartbeat within ${heartbeatTimeoutMs} ms`), heartbeatTimeoutMs);
+    c.query('SELECT 1').then(
+      () => clearTimeout(deadline),
+      () => clearTimeout(deadline),
+    );
+  }, timing.heartbeatMs ?? HEARTBEAT_MS);
+  heartbeat.unref();
+
   const connect = async () => {
-    const c = new pg.Client({ connectionString: databaseUrl });
+    const c = new pg.Client({ connectionString: databaseUrl, keepAlive: true });
     client = c;
     c.on('notification', (message) => onChange(parseChangedIds(message.payload)));
-    c.on('error', (err) => {
-      logger.warn({ err: err.message }, 'catalog change listener lost its connection');
-      setListening(false);
-      void c.end().catch(() => {});
-      scheduleReconnect();
-    });
+    c.on('error', (err) => lost(c, err.message));
     try {
       await c.connect();
       await c.query(`LISTEN ${CATALOG_CHANNEL}`);
@@ -66,6 +104,8 @@ export function listenForCatalogChanges(
       delay = 100;
       setListening(true);
     } catch (err) {
+      if (c !== client) return;
+      client = undefined;
       logger.warn({ err: (err as Error).message }, 'catalog change listener cannot connect');
       void c.end().catch(() => {});
       scheduleReconnect();
@@ -88,9 +128,17 @@ export function listenForCatalogChanges(
     },
     close: async () => {
       closed = true;
+      clearInterval(heartbeat);
       if (timer) clearTimeout(timer);
       setListening(false);
-      await client?.end().catch(() => {});
+      const c = client;
+      client = undefined;
+      if (!c) return;
+      // A connection that went quiet would never finish end(): give it a moment, then drop it.
+      let wait: NodeJS.Timeout | undefined;
+      const dropped = new Promise<void>((resolve) => (wait = setTimeout(resolve, CLOSE_WAIT_MS)));
+      await Promise.race([c.end().catch(() => {}), dropped.then(() => destroyStream(c))]);
+      clearTimeout(wait);
     },
   };
 }
