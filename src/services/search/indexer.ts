@@ -22,6 +22,12 @@ const SYNC_RETRY_MAX_MS = 30_000;
 export const RESYNC_DELAY_MS = 500;
 /** How long the first sync waits for the change listener, so no change falls between the two. */
 const LISTENER_READY_WAIT_MS = 2_000;
+/**
+ * More changed products than this wait for a full sync instead (batched, however many):
+ * ids that piled up while Elasticsearch was away would otherwise be one query and one
+ * bulk request big enough to time out on every retry.
+ */
+export const MAX_CHANGED_IDS = 1_000;
 
 /**
  * Keeps the backend's index in step with the products table (docs/architecture.md,
@@ -52,6 +58,8 @@ export async function startIndexing(target: IndexSync, databaseUrl: string, logg
   const want = (ids: ChangedIds) => {
     if (ids === undefined) pendingAll = true;
     else for (const id of ids) pendingIds.add(id);
+    if (pendingIds.size > MAX_CHANGED_IDS) pendingAll = true;
+    if (pendingAll) pendingIds.clear();
   };
 
   /** Runs a sync after `delayMs`, unless one is already due sooner or is running (then once more after it). */

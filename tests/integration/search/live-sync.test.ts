@@ -104,6 +104,27 @@ describe('search service keeps the Elasticsearch index live', () => {
     expect(await lastResync()).toMatchObject({ trigger: 'retry', scope: 'changed', indexed: 1 });
   });
 
+  it('turns more changed products than one sync should name, piled up while Elasticsearch was down, into a full re-sync', async () => {
+    const before = resyncs().length;
+    await insertProducts(db.pool, generateProducts(1_200, 5_000));
+    await eventually(() => (resyncs().slice(before).some((l) => l.scope === 'all') ? true : undefined), 10_000, 'the 1,200 indexed');
+    fake.down = true;
+    const failedBefore = logger.lines().filter((l) => l.msg === 'cannot re-sync the search index; retrying').length;
+    // Three statements of 400 products each: every notification names its ids.
+    for (const from of [5_000, 5_400, 5_800]) {
+      await db.pool.query('UPDATE products SET price_cents = price_cents + 1 WHERE id >= $1 AND id < $2', [from, from + 400]);
+    }
+    await eventually(() => (logger.lines().filter((l) => l.msg === 'cannot re-sync the search index; retrying').length > failedBefore ? true : undefined), 5_000, 'a failed sync');
+    const down = resyncs().length;
+    fake.down = false;
+    await eventually(() => (resyncs().length > down ? true : undefined), 10_000, 'the sync after the outage');
+    expect(resyncs().slice(down)[0]).toMatchObject({ scope: 'all' });
+    // The other tests' catalogue again.
+    const cleaned = resyncs().length;
+    await db.pool.query('DELETE FROM products WHERE id >= 5000');
+    await eventually(() => (resyncs().length > cleaned ? true : undefined), 10_000, 'the 1,200 removed from the index');
+  });
+
   it('coalesces a burst of 20 updates into far fewer syncs', async () => {
     const before = resyncs().length;
     for (let i = 1; i <= 20; i++) await db.pool.query(`UPDATE products SET name = $1 WHERE id = 5`, [`Burst Headphones ${i}`]);
