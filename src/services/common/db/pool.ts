@@ -6,12 +6,14 @@ export type PoolClient = pg.PoolClient;
 /** bigint columns (COUNT, BIGSERIAL) arrive as numbers: our counts fit in 2^53. */
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number.parseInt(v, 10));
 
-/** `options`: server settings for every connection, as libpq's options (`-c name=value`). */
+/**
+ * `options`: server settings for every connection, as libpq's options (`-c name=value`),
+ * added to any the URL gives (node-postgres would otherwise keep only the URL's).
+ */
 export function createPool(connectionString: string, max = 10, settings: { options?: string } = {}): Pool {
   const pool = new pg.Pool({
-    connectionString,
+    ...withOptions(connectionString, settings.options),
     max,
-    ...settings,
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
     application_name: process.env.npm_package_name ?? 'ecom',
@@ -19,6 +21,19 @@ export function createPool(connectionString: string, max = 10, settings: { optio
   // An idle client losing its server emits here; without a listener the process dies.
   pool.on('error', () => {});
   return pool;
+}
+
+function withOptions(connectionString: string, options: string | undefined): { connectionString: string; options?: string } {
+  if (!options) return { connectionString };
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options };
+  }
+  const given = url.searchParams.get('options');
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), options: given ? `${given} ${options}` : options };
 }
 
 export async function pingDatabase(pool: Pool): Promise<void> {
