@@ -89,7 +89,9 @@ export async function connectOrderPublisher(
         const confirmed = withTimeout(ch.waitForConfirms(), confirmTimeoutMs, `no publisher confirms within ${confirmTimeoutMs} ms`);
         await (abandon ? untilAborted(confirmed, abandon) : confirmed);
       } catch (err) {
-        if (channel === ch && !closing) void model?.close().catch(() => {});
+        // A batch abandoned at shutdown: close() comes next and ends the connection itself;
+        // closing the model here would only start a reconnect in the middle of it.
+        if (channel === ch && !closing && !abandon?.aborted) void model?.close().catch(() => {});
         throw err;
       }
       // Returns come before their confirms, so by now every one of this batch is known.
