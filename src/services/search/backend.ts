@@ -12,6 +12,8 @@ export interface SearchHit {
 export interface SyncResult {
   indexed: number;
   deleted: number;
+  /** Set when the sync dropped an index made with another mapping, saying which. */
+  rebuiltFrom?: string;
 }
 
 export type BackendName = 'postgres' | 'elasticsearch';

@@ -8,8 +8,33 @@ export const DEFAULT_INDEX_BATCH_SIZE = 1_000;
 const REQUEST_TIMEOUT_MS = 5_000;
 const PING_TIMEOUT_MS = 1_500;
 
-/** One shard: a catalogue is small, and one shard keeps scores comparable across documents. */
-export const INDEX_SETTINGS: estypes.IndicesIndexSettings = { number_of_shards: 1 };
+/**
+ * Bumped whenever INDEX_SETTINGS or INDEX_MAPPINGS change. The index is derived from
+ * PostgreSQL, so one made with another version (an older ecom, a cluster kept across an
+ * upgrade) is dropped and built again by the first sync; Elasticsearch cannot change an
+ * existing field's analyzer in place.
+ */
+export const MAPPING_VERSION = 2;
+
+/**
+ * One shard: a catalogue is small, and one shard keeps scores comparable across
+ * documents. `english_typed` is Elasticsearch's 'english' analyzer without its stop
+ * filter: a stop word typed on the way to a longer word ("in" → "inch", "no" →
+ * "notebook") would otherwise analyze to nothing and match no product at all, where
+ * PostgreSQL's backend keeps it as a plain prefix.
+ */
+export const INDEX_SETTINGS: estypes.IndicesIndexSettings = {
+  number_of_shards: 1,
+  analysis: {
+    filter: {
+      english_possessive: { type: 'stemmer', language: 'possessive_english' },
+      english_stemmer: { type: 'stemmer', language: 'english' },
+    },
+    analyzer: {
+      english_typed: { type: 'custom', tokenizer: 'standard', filter: ['english_possessive', 'lowercase', 'english_stemmer'] },
+    },
+  },
+};
 
 /**
  * Explicit, strict mapping, type-ahead the engine's way: `name` is search_as_you_type,
@@ -17,15 +42,16 @@ export const INDEX_SETTINGS: estypes.IndicesIndexSettings = { number_of_shards: 
  * prefix is a term lookup rather than a scan of every term starting with it, however
  * many products match. Name, category and description are analyzed as English, stemmed
  * like PostgreSQL's vector ('laptops' finds 'Laptop'); `category` is a keyword for
- * filters with a text sub-field for search.
+ * filters with a text sub-field for search. `_meta` records MAPPING_VERSION.
  */
 export const INDEX_MAPPINGS: estypes.MappingTypeMapping = {
   dynamic: 'strict',
+  _meta: { ecom_mapping_version: MAPPING_VERSION },
   properties: {
     id: { type: 'integer' },
-    name: { type: 'search_as_you_type', analyzer: 'english' },
-    description: { type: 'text', analyzer: 'english' },
-    category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'english' } } },
+    name: { type: 'search_as_you_type', analyzer: 'english_typed' },
+    description: { type: 'text', analyzer: 'english_typed' },
+    category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'english_typed' } } },
     price: { type: 'scaled_float', scaling_factor: 100 },
   },
 };
@@ -71,6 +97,7 @@ export class ElasticsearchSearchBackend implements SearchBackend {
   private synced = false;
   private syncProblem = 'the index has not been built yet';
 
+
   constructor(
     private readonly client: Client,
     private readonly pool: Pool,
@@ -96,12 +123,13 @@ export class ElasticsearchSearchBackend implements SearchBackend {
    * Creates the index when missing, indexes every product, then removes documents of
    * products that no longer exist, all in batches so a large catalogue never sits in
    * memory at once. Documents are keyed by product id, so running it again overwrites
-   * rather than duplicates, and the index is never dropped: searches keep answering
-   * (from the old documents, then the new ones) while a sync runs.
+   * rather than duplicates, and the index is not dropped (unless made with another
+   * mapping version): searches keep answering (from the old documents, then the new
+   * ones) while a sync runs.
    */
   async sync(): Promise<SyncResult> {
     try {
-      await this.ensureIndex();
+      const rebuiltFrom = await this.ensureIndex();
       const batchSize = this.options.batchSize ?? DEFAULT_INDEX_BATCH_SIZE;
       let indexed = 0;
       for await (const batch of productBatches(this.pool, batchSize)) {
@@ -112,7 +140,7 @@ export class ElasticsearchSearchBackend implements SearchBackend {
       // Without a refresh the next searches could see the old state for up to a second.
       await this.call(() => this.client.indices.refresh({ index: this.options.index }));
       this.synced = true;
-      return { indexed, deleted };
+      return rebuiltFrom ? { indexed, deleted, rebuiltFrom } : { indexed, deleted };
     } catch (err) {
       this.syncProblem = (err as Error).message;
       throw err;
@@ -195,17 +223,30 @@ export class ElasticsearchSearchBackend implements SearchBackend {
     await this.client.close();
   }
 
-  /** Returns true when it created the index. Another replica creating it first is fine. */
-  private async ensureIndex(): Promise<boolean> {
+  /**
+   * Creates the index when missing, or when made with another mapping version (dropped
+   * first); returns what it dropped. Another replica doing the same first is fine.
+   */
+  private async ensureIndex(): Promise<string | undefined> {
     const { index } = this.options;
-    if (await this.call(() => this.client.indices.exists({ index }))) return false;
+    let rebuiltFrom: string | undefined;
+    if (await this.call(() => this.client.indices.exists({ index }))) {
+      const mappings = await this.call(() => this.client.indices.getMapping({ index }));
+      const version = Object.values(mappings)[0]?.mappings?._meta?.ecom_mapping_version;
+      if (version === MAPPING_VERSION) return undefined;
+      rebuiltFrom = version === undefined ? 'a mapping without a version' : `mapping version ${String(version)}`;
+      try {
+        await this.client.indices.delete({ index });
+      } catch (err) {
+        if (errorType(err) !== 'index_not_found_exception') throw unavailable(err);
+      }
+    }
     try {
       await this.client.indices.create({ index, settings: INDEX_SETTINGS, mappings: INDEX_MAPPINGS });
-      return true;
     } catch (err) {
-      if (errorType(err) === 'resource_already_exists_exception') return false;
-      throw unavailable(err);
+      if (errorType(err) !== 'resource_already_exists_exception') throw unavailable(err);
     }
+    return rebuiltFrom;
   }
 
   private async indexBatch(batch: IndexedProduct[]): Promise<void> {

@@ -90,9 +90,10 @@ export async function startIndexing(target: IndexSync, databaseUrl: string, logg
     const attempt = async () => {
       const started = Date.now();
       try {
-        const { indexed, deleted } = all ? await target.all() : await target.changed(ids);
+        const { indexed, deleted, rebuiltFrom } = all ? await target.all() : await target.changed(ids);
         retryDelay = SYNC_RETRY_INITIAL_MS;
         const scope = all ? 'all' : 'changed';
+        if (rebuiltFrom) logger.warn({ was: rebuiltFrom }, 'the search index was made with another mapping: dropped and rebuilt from PostgreSQL');
         logger.info({ trigger, scope, indexed, deleted, ms: Date.now() - started }, built ? 'search index re-synced' : 'search index built');
         built = true;
       } catch (err) {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSearchApp } from '../../../src/services/search/app.js';
 import { SearchUnavailableError } from '../../../src/services/search/backend.js';
-import { ElasticsearchSearchBackend } from '../../../src/services/search/elasticsearch-backend.js';
+import { ElasticsearchSearchBackend, INDEX_MAPPINGS, INDEX_SETTINGS, MAPPING_VERSION } from '../../../src/services/search/elasticsearch-backend.js';
 import { findSamples, parseMetrics } from '../../../src/smoke/prometheus-text.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/database.js';
 import { memoryLogger } from '../../helpers/services.js';
@@ -40,18 +40,58 @@ describe('Elasticsearch search backend', () => {
     await backend.sync();
     const [create] = fake.requestsTo('PUT', /^\/shop-products$/);
     expect(create?.body).toEqual({
-      settings: { number_of_shards: 1 },
+      settings: {
+        number_of_shards: 1,
+        analysis: {
+          filter: {
+            english_possessive: { type: 'stemmer', language: 'possessive_english' },
+            english_stemmer: { type: 'stemmer', language: 'english' },
+          },
+          analyzer: {
+            english_typed: { type: 'custom', tokenizer: 'standard', filter: ['english_possessive', 'lowercase', 'english_stemmer'] },
+          },
+        },
+      },
       mappings: {
         dynamic: 'strict',
+        _meta: { ecom_mapping_version: MAPPING_VERSION },
         properties: {
           id: { type: 'integer' },
-          name: { type: 'search_as_you_type', analyzer: 'english' },
-          description: { type: 'text', analyzer: 'english' },
-          category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'english' } } },
+          name: { type: 'search_as_you_type', analyzer: 'english_typed' },
+          description: { type: 'text', analyzer: 'english_typed' },
+          category: { type: 'keyword', fields: { text: { type: 'text', analyzer: 'english_typed' } } },
           price: { type: 'scaled_float', scaling_factor: 100 },
         },
       },
     });
+  });
+
+  it('analyzes without a stop filter, so a stop word typed on the way to a word still narrows as a prefix', () => {
+    // Elasticsearch's 'english' analyzer drops "in", "no", "a"; the fake does not analyze, so this is checked on the definition.
+    const analyzers = (INDEX_SETTINGS.analysis?.analyzer ?? {}) as Record<string, { filter?: string[] }>;
+    const filters = (INDEX_SETTINGS.analysis?.filter ?? {}) as Record<string, { type: string }>;
+    for (const name of ['english_typed']) {
+      const chain = analyzers[name]?.filter ?? [];
+      expect(chain.length).toBeGreaterThan(0);
+      for (const f of chain) expect(filters[f]?.type ?? f, `${name}: ${f}`).not.toMatch(/stop/);
+    }
+    const used = JSON.stringify(INDEX_MAPPINGS.properties);
+    expect(used).not.toContain('"analyzer":"english"');
+  });
+
+  it('drops and rebuilds an index made with another mapping (an older ecom), and says so', async () => {
+    fake.indices.set('shop-products', {
+      settings: { number_of_shards: 1 },
+      mappings: { properties: { name: { type: 'text' } } },
+      docs: new Map([['999', { id: 999, name: 'Left Over' }]]),
+    });
+    await expect(backend.sync()).resolves.toEqual({ indexed: 14, deleted: 0, rebuiltFrom: 'a mapping without a version' });
+    expect(fake.requestsTo('DELETE', /^\/shop-products$/)).toHaveLength(1);
+    expect(fake.indices.get('shop-products')?.mappings).toEqual(INDEX_MAPPINGS);
+    expect(fake.indices.get('shop-products')?.docs.has('999')).toBe(false);
+    // Made with this version: left alone from now on.
+    await expect(backend.sync()).resolves.toEqual({ indexed: 14, deleted: 0 });
+    expect(fake.requestsTo('DELETE', /^\/shop-products$/)).toHaveLength(1);
   });
 
   it('bulk-indexes every product from PostgreSQL in batches, keyed by id', async () => {

@@ -7,7 +7,7 @@ const Mock = MockModule as unknown as typeof MockModule.default;
 
 /**
  * The subset of Elasticsearch the search backend uses, on @elastic/elasticsearch-mock:
- * ping, index exists/create, bulk (index and delete), refresh and search. It keeps what
+ * ping, index exists/create/delete and its mapping, bulk (index and delete), refresh and search. It keeps what
  * it is sent, so tests can assert the mapping and bulk bodies, and it answers searches
  * by evaluating the request's own multi_match clauses (fields, boosts, prefix on the
  * last term, sort, size) over the documents bulk-indexed into it, or match_all with
@@ -48,6 +48,11 @@ export class FakeElasticsearch {
     this.route('HEAD', '/', () => ({}));
     this.route('HEAD', '/:index', ({ index }) => (this.indices.has(index) ? {} : responseError(404, {})));
     this.route('PUT', '/:index', ({ index, body }) => this.createIndex(index, body));
+    this.route('DELETE', '/:index', ({ index }) => (this.indices.delete(index) ? { acknowledged: true } : indexNotFound(index)));
+    this.route('GET', '/:index/_mapping', ({ index }) => {
+      const found = this.indices.get(index);
+      return found ? { [index]: { mappings: found.mappings ?? {} } } : indexNotFound(index);
+    });
     this.route('POST', '/_bulk', ({ body }) => this.bulk(body as Array<Record<string, unknown>>));
     this.route(['POST', 'GET'], '/:index/_refresh', ({ index }) =>
       this.indices.has(index) ? { _shards: { total: 1, successful: 1, failed: 0 } } : indexNotFound(index),
