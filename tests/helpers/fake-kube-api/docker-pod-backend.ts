@@ -166,7 +166,7 @@ export class DockerPodBackend extends ManualPodBackend {
       entry.handle.podIP ??= state.NetworkSettings.Networks[this.network]?.IPAddress;
       const ports = publishedPorts(state);
       for (const [containerPort, hostPort] of ports) entry.handle.setPort(containerPort, { host: '127.0.0.1', port: hostPort });
-      const watched = new PodContainer(this.options.dockerHost, name, entry.handle, container, ports, spec.terminationGracePeriodSeconds ?? 30);
+      const watched = new PodContainer(this.options.dockerHost, name, entry.handle, container, ports, spec.terminationGracePeriodSeconds ?? 30, entry.containers.length === 0 ? this.network : undefined);
       entry.containers.push(watched);
       watched.watch(state.State.StartedAt);
     }

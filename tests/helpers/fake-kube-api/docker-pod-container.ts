@@ -63,6 +63,8 @@ export class PodContainer {
     private readonly container: IContainer,
     private readonly ports: Map<number, number>,
     private readonly gracePeriodSeconds: number,
+    /** The pod network, when this container's address there is the pod's IP (its first container's). */
+    private readonly network: string | undefined,
   ) {}
 
   /** Starts following the running container: its first run, so its whole output. */
@@ -87,6 +89,11 @@ export class PodContainer {
     }
     // A new run's output begins after the previous run finished (FinishedAt still names that run while this one runs).
     if (state.State.Running && state.State.StartedAt !== this.followedRun) this.followLogs(state.State.StartedAt, state.State.FinishedAt);
+    // A restarted container may get another address on the pod network (Kubernetes keeps
+    // a pod's IP across container restarts; Docker allocates again): Prometheus must
+    // follow it, or it scrapes an address that is now nobody's, or another pod's.
+    const ip = this.network ? state.NetworkSettings.Networks[this.network]?.IPAddress : undefined;
+    if (state.State.Running && ip) this.pod.setPodIP(ip);
     // The engine publishes a restarted container on new host ports.
     for (const [containerPort, hostPort] of publishedPorts(state)) {
       if (this.ports.get(containerPort) === hostPort) continue;

@@ -98,6 +98,8 @@ export interface PodHandle {
   setPort(port: number, target: PortTarget | undefined): void;
   /** The pod's address (a backend whose pods have real ones); status shows it. */
   podIP?: string;
+  /** The address changed (a Docker container restarted on another one): status shows the new. */
+  setPodIP(ip: string): void;
 }
 
 const STARTED_STATES = new Set(['ready', 'starting', 'unhealthy', 'crash-loop', 'completed', 'failed']);
@@ -152,6 +154,12 @@ export class PodRuntime implements PodHandle {
   setPort(port: number, target: PortTarget | undefined): void {
     if (target) this.ports.set(port, target);
     else this.ports.delete(port);
+  }
+
+  setPodIP(ip: string): void {
+    if (this.podIP === ip) return;
+    this.podIP = ip;
+    this.changed();
   }
 
   /** The container's run whose log `kubectl logs` shows (previous: the run before). */
