@@ -107,8 +107,8 @@ export class LocalReloader implements Reloader {
           const exit = record?.lastExit;
           // The exit of the new process, not the one the restart stopped (both can fall in
           // the same millisecond, so the time alone cannot tell them apart).
-          const ofNewProcess = exit?.pid !== undefined ? exit.pid === pid : exit !== undefined && exit.at > startedAt;
-          if (exit && ofNewProcess) throw new Error(`exited (${exit.signal ?? `code ${exit.code}`}) after its restart`);
+          // State written by a supervisor that did not record pids has the time only.
+          if (exit && (exit.pid !== undefined ? exit.pid === pid : exit.at > startedAt)) throw new Error(`exited (${exit.signal ?? `code ${exit.code}`}) after its restart`);
           const probe = await probeHealth(record?.url ?? '');
           if (probe.health === 'ok') return true;
           attempt.waiting(`${probe.health}${probe.detail ? ` (${probe.detail})` : ''}`);

@@ -39,6 +39,11 @@ export interface SearchBackend {
    * each is indexed when it exists and removed when it does not.
    */
   syncChanged?(ids: number[]): Promise<SyncResult>;
+  /**
+   * For backends that keep something derived from the catalogue in memory: the service
+   * wires these to its catalogue change listener (common/db/change-listener.ts).
+   */
+  readonly catalogChanges?: { changed: () => void; listening: (on: boolean) => void };
   close?(): Promise<void>;
 }
 

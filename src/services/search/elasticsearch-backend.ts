@@ -97,7 +97,6 @@ export class ElasticsearchSearchBackend implements SearchBackend {
   private synced = false;
   private syncProblem = 'the index has not been built yet';
 
-
   constructor(
     private readonly client: Client,
     private readonly pool: Pool,

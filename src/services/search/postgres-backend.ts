@@ -40,18 +40,19 @@ export class PostgresSearchBackend implements SearchBackend {
 
   constructor(private readonly pool: Pool) {}
 
-  /** Wire to a catalogue change listener (common/db/change-listener.ts). */
+  /** Any change, or a listener that may have missed one, makes every count stale. */
   readonly catalogChanges = {
-    changed: (): void => {
-      this.generation++;
-      this.rangeMatches.clear();
-    },
+    changed: (): void => this.forgetMatches(),
     listening: (on: boolean): void => {
-      this.generation++;
-      this.rangeMatches.clear();
+      this.forgetMatches();
       this.matchesTrusted = on;
     },
   };
+
+  private forgetMatches(): void {
+    this.generation++;
+    this.rangeMatches.clear();
+  }
 
   private async rangesOf(tokens: string[]): Promise<TermRange[]> {
     const known = tokens.map((t) => this.wordRanges.get(t));

@@ -70,8 +70,7 @@ export async function startSearchService(
       const sync = { all: backend.sync.bind(backend), changed: backend.syncChanged.bind(backend) };
       indexer = await startIndexing(sync, config.DATABASE_URL, logger);
     }
-    if (backend instanceof PostgresSearchBackend) {
-      // Lets the backend keep how many products each typed word matches (postgres-backend.ts).
+    if (backend.catalogChanges) {
       const { changed, listening } = backend.catalogChanges;
       listener = listenForCatalogChanges(config.DATABASE_URL, logger, changed, listening);
     }

@@ -70,16 +70,18 @@ export function listenForCatalogChanges(
     onState(value);
   };
 
-  const lost = (c: pg.Client, why: string) => {
+  /** Gives up on `c` (unless already replaced) and connects again later. */
+  const drop = (c: pg.Client, why: string, message: string) => {
     if (c !== client) return;
     client = undefined;
-    logger.warn({ err: why }, 'catalog change listener lost its connection');
+    logger.warn({ err: why }, message);
     setListening(false);
     // end() waits for the server's answer, which a vanished peer never sends.
     destroyStream(c);
     void c.end().catch(() => {});
     scheduleReconnect();
   };
+  const lost = (c: pg.Client, why: string) => drop(c, why, 'catalog change listener lost its connection');
 
   const heartbeat = setInterval(() => {
     const c = client;
@@ -104,11 +106,7 @@ export function listenForCatalogChanges(
       delay = 100;
       setListening(true);
     } catch (err) {
-      if (c !== client) return;
-      client = undefined;
-      logger.warn({ err: (err as Error).message }, 'catalog change listener cannot connect');
-      void c.end().catch(() => {});
-      scheduleReconnect();
+      drop(c, (err as Error).message, 'catalog change listener cannot connect');
     }
   };
 
