@@ -4,16 +4,16 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { ServiceStatus } from '../../src/runtime/types.js';
 import { ensureBuilt } from '../helpers/build.js';
+import { portIsFree, reservePortOffset } from '../helpers/port-offset.js';
 import { eventually } from '../helpers/services.js';
 
-export { ensureBuilt };
+export { ensureBuilt, portIsFree };
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -77,25 +77,15 @@ export function localSystemPerSuite(): { readonly home: string; readonly offset:
   return suite;
 }
 
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
+/** The ports a local system takes at its offset: the four services and the console (Prometheus and the broker's UI move when taken). */
+const LOCAL_PORTS = [5001, 5002, 5003, 5004, 5005];
 
 /**
- * A port offset in 20000-27000 (service ports below the kernel's ephemeral range)
- * whose four service ports are free now.
+ * A port offset in 20000-27000 (every port below the kernel's ephemeral range) whose
+ * service and console ports are free now and reserved for this test process.
  */
-export async function freeOffset(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const offset = 20_000 + 10 * Math.floor(Math.random() * 700);
-    const free = await Promise.all([1, 2, 3, 4].map((n) => portIsFree(5000 + n + offset)));
-    if (free.every(Boolean)) return offset;
-  }
-  throw new Error('no free port offset found');
+export function freeOffset(): Promise<number> {
+  return reservePortOffset(LOCAL_PORTS, { min: 20_000, max: 27_000 });
 }
 
 export const servicePortsAt = (offset: number) => [5001, 5002, 5003, 5004].map((p) => p + offset);

@@ -11,13 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { createClusterTools, type ClusterTools } from '../helpers/cluster-tools/index.js';
 import { TEST_DOCKER_CLIENT } from '../helpers/docker.js';
 import type { FakeKubeApi } from '../helpers/fake-kube-api/index.js';
-import { portIsFree, ROOT } from './helpers.js';
+import { ROOT } from './helpers.js';
 
 const BIN = join(ROOT, 'bin', 'ecom.js');
 const KIND_SCRIPT = fileURLToPath(new URL('./kind-harness-kind.mjs', import.meta.url));
 /** The forwards' ports before the offset: services, Prometheus, Grafana, RabbitMQ management. */
-export const FORWARD_PORTS = [5001, 5002, 5003, 5004, 9090, 3000, 15672];
-
 /** helm, istioctl, kubectl recording (H5's), kind on the real engine (kind-harness-kind.mjs), docker the real client. */
 export function kindTools(api: FakeKubeApi): ClusterTools {
   const tools = createClusterTools({ omit: ['docker', 'kind'], kube: { server: api.url, token: api.token } });
@@ -60,16 +58,6 @@ export function ecomRunning(env: NodeJS.ProcessEnv, args: string[]): { child: Ch
       return code;
     },
   };
-}
-
-/** An offset in 20000-40000 at which every forward's port is free now. */
-export async function freeForwardOffset(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const offset = 20_000 + 10 * Math.floor(Math.random() * 2_000);
-    const free = await Promise.all(FORWARD_PORTS.map((p) => portIsFree(p + offset)));
-    if (free.every(Boolean)) return offset;
-  }
-  throw new Error('no port offset with every forward port free');
 }
 
 /** Processes whose environment carries ECOM_HOME=<home>: everything ecom started for this test. */

@@ -23,7 +23,8 @@ import type { SystemStatus } from '../../src/runtime/types.js';
 import type { ClusterTools } from '../helpers/cluster-tools/index.js';
 import { docker } from '../helpers/docker.js';
 import { findResource } from '../helpers/fake-kube-api/resources.js';
-import { ecomRunning, FORWARD_PORTS, freeForwardOffset, kindEnv, kindTools, processesOf } from './kind-harness-cli.js';
+import { CLUSTER_FORWARD_PORTS as FORWARD_PORTS, reserveForwardOffset } from '../helpers/port-offset.js';
+import { ecomRunning, kindEnv, kindTools, processesOf } from './kind-harness-cli.js';
 import { kindNodes, OVERRIDE_NOTE, startKindHarness, untagRegistryImages, type KindHarness } from './kind-harness.js';
 import { ecomWith, newHome, parseJson, portIsFree, type Run } from './helpers.js';
 
@@ -78,7 +79,7 @@ beforeAll(async () => {
   clusterGone.catch(() => {});
   tools = kindTools(harness.api);
   home = newHome();
-  offset = await freeForwardOffset();
+  offset = await reserveForwardOffset();
   env = kindEnv(tools, home, harness.dockerHost);
 }, 120_000);
 

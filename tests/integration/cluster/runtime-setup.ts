@@ -17,6 +17,7 @@ import type { ProgressEvent } from '../../../src/runtime/types.js';
 import { ToolRunner } from '../../../src/tools/tool-runner.js';
 import { createClusterTools, type ClusterTool, type ClusterTools } from '../../helpers/cluster-tools/index.js';
 import { startFakeKubeApi, type FakeKubeApi } from '../../helpers/fake-kube-api/index.js';
+import { CLUSTER_FORWARD_PORTS, releasePortOffset, reserveForwardOffset } from '../../helpers/port-offset.js';
 
 export interface RuntimeTestContext {
   api: FakeKubeApi;
@@ -36,11 +37,6 @@ export interface RuntimeTestOptions {
   omit?: ClusterTool[];
   /** Namespaces the cluster has before ecom comes (kube-public always). */
   namespaces?: string[];
-}
-
-/** A port offset in [20000, 40000): all forwards (3000 … 15672) stay below 65536 and off the usual ports. */
-function randomOffset(): number {
-  return 20_000 + Math.floor(Math.random() * 2_000) * 10;
 }
 
 async function startHealthServer(): Promise<RuntimeTestContext['health']> {
@@ -71,12 +67,13 @@ export function useRuntimeFixture(options: RuntimeTestOptions = {}): RuntimeTest
     }
     ctx.tools = createClusterTools({ omit: options.omit, kube: { server: ctx.api.url, token: ctx.api.token } });
     ctx.runner = new ToolRunner({ env: ctx.tools.env(), systemDirs: [], osReleasePath: osRelease, platform: 'linux', arch: 'x64' });
-    ctx.portOffset = randomOffset();
+    ctx.portOffset = await reserveForwardOffset();
     ctx.events = [];
     ctx.progress = (event) => ctx.events.push(event);
   });
   afterEach(async () => {
     await stopForwarder(ctx.stateDir);
+    releasePortOffset(CLUSTER_FORWARD_PORTS, ctx.portOffset);
     await ctx.api.close();
     await new Promise((resolve) => ctx.health.server.close(resolve));
     ctx.tools.cleanup();
