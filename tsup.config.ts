@@ -50,6 +50,8 @@ const builtinsForBundledCommonJs: Plugin = {
  */
 export default defineConfig({
   entry: {
+    // bin/ecom.js starts the launcher; it loads cli/main unless the help cache answers.
+    'cli/launcher': 'src/cli/launcher.ts',
     'cli/main': 'src/cli/main.ts',
     // The local runtime's detached supervisor: `ecom up` runs it with node.
     'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',

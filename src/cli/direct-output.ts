@@ -38,12 +38,23 @@ function stdoutIsTerminal(): boolean {
   }
 }
 
+let captured: string[] | undefined;
+
+/** From now on, keeps what help and version print; the function returned gives it (src/cli/help-cache.ts stores it). */
+export function captureHelpOutput(): () => string {
+  captured = [];
+  return () => captured!.join('');
+}
+
 /**
  * Help width and colours as commander decides them (its defaults read
  * process.stdout.isTTY), creating the stream only when stdout is a terminal.
  */
 export const directHelpOutput = {
-  writeOut: (text: string) => writeOutDirect(text),
+  writeOut: (text: string) => {
+    captured?.push(text);
+    writeOutDirect(text);
+  },
   // 80 is commander's own width when stdout is not a terminal.
   getOutHelpWidth: (): number => (stdoutIsTerminal() ? process.stdout.columns : 80),
   getOutHasColors: (): boolean => stdoutIsTerminal() && Boolean(process.stdout.hasColors?.()),

@@ -22,7 +22,8 @@ const program = new Command('ecom')
   .description('Bring up, check and tear down the ecom e-commerce system on this machine')
   .version(VERSION, '-V, --version')
   .option('--verbose', 'show detail on errors', false)
-  .option('-C, --cwd <dir>', 'project directory (state lives in <dir>/.ecom or $ECOM_HOME)', process.cwd())
+  // Shown as words, not the path: help reads the same wherever it is asked for (and can be cached, src/cli/help-cache.ts).
+  .addOption(new Option('-C, --cwd <dir>', 'project directory (state lives in <dir>/.ecom or $ECOM_HOME)').default(process.cwd(), 'the current directory'))
   .showSuggestionAfterError(true)
   .exitOverride()
   .configureOutput({ outputError: () => {}, ...directHelpOutput })
@@ -260,9 +261,21 @@ function guardStdout(): void {
   });
 }
 
+/**
+ * `ecom help <name>` for a name that is no command: commander would print the whole
+ * help to stderr and say "(outputHelp)"; answered as `ecom <name>` is (unknown
+ * command, did you mean …).
+ */
+function helpTopicChecked(argv: string[]): string[] {
+  const [node, script, first, topic, ...rest] = argv;
+  if (first !== 'help' || topic === undefined) return argv;
+  const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic));
+  return known ? argv : [node!, script!, topic, ...rest];
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(helpTopicChecked(argv));
     return commandExitCode;
   } catch (err) {
     return report(err);
