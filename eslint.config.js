@@ -13,6 +13,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS (bin/package.json): the launcher starts before any ES module loads.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/services/frontend/public/**/*.js'],
     languageOptions: { globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', fetch: 'readonly', crypto: 'readonly', FormData: 'readonly', location: 'readonly' } },
   },

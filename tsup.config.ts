@@ -45,34 +45,51 @@ const builtinsForBundledCommonJs: Plugin = {
 };
 
 /**
- * One ESM build: the CLI and each service's entry point. Splitting shares the
- * common code between entries; services load their data files from src/.
+ * Two builds. The ESM one: the CLI and each service's entry point, with splitting to
+ * share the common code between entries; services load their data files from src/.
+ * The CommonJS one: the launcher alone (src/cli/launcher.ts), which answers cached help
+ * before Node sets up its ES module loader and otherwise imports dist/cli/main.js.
+ * The ESM build cleans dist/ but for the launcher, which the other build writes.
  */
-export default defineConfig({
-  entry: {
-    // bin/ecom.js starts the launcher; it loads cli/main unless the help cache answers.
-    'cli/launcher': 'src/cli/launcher.ts',
-    'cli/main': 'src/cli/main.ts',
-    // The local runtime's detached supervisor: `ecom up` runs it with node.
-    'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',
-    // The cluster runtimes' detached forwarder: startForwarder runs it with node.
-    'runtime/cluster/forwarder': 'src/runtime/cluster/forwarder-main.ts',
-    'services/catalog/main': 'src/services/catalog/main.ts',
-    'services/search/main': 'src/services/search/main.ts',
-    'services/order/main': 'src/services/order/main.ts',
-    'services/frontend/main': 'src/services/frontend/main.ts',
+const LAUNCHER = 'cli/launcher.cjs';
+
+export default defineConfig([
+  {
+    entry: {
+      'cli/main': 'src/cli/main.ts',
+      // The local runtime's detached supervisor: `ecom up` runs it with node.
+      'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',
+      // The cluster runtimes' detached forwarder: startForwarder runs it with node.
+      'runtime/cluster/forwarder': 'src/runtime/cluster/forwarder-main.ts',
+      'services/catalog/main': 'src/services/catalog/main.ts',
+      'services/search/main': 'src/services/search/main.ts',
+      'services/order/main': 'src/services/order/main.ts',
+      'services/frontend/main': 'src/services/frontend/main.ts',
+    },
+    format: 'esm',
+    target: 'node20',
+    platform: 'node',
+    outDir: 'dist',
+    splitting: true,
+    sourcemap: true,
+    clean: ['**/*', `!${LAUNCHER}`],
+    skipNodeModulesBundle: true,
+    // Built-ins pass tsup's external plugin so the plugin below sees commander's; every
+    // other importer still gets them as plain external imports from esbuild.
+    noExternal: ['commander', /^node:/],
+    removeNodeProtocol: false,
+    esbuildPlugins: [builtinsForBundledCommonJs, versionAtBuildTime],
   },
-  format: 'esm',
-  target: 'node20',
-  platform: 'node',
-  outDir: 'dist',
-  splitting: true,
-  sourcemap: true,
-  clean: true,
-  skipNodeModulesBundle: true,
-  // Built-ins pass tsup's external plugin so the plugin below sees commander's; every
-  // other importer still gets them as plain external imports from esbuild.
-  noExternal: ['commander', /^node:/],
-  removeNodeProtocol: false,
-  esbuildPlugins: [builtinsForBundledCommonJs, versionAtBuildTime],
-});
+  {
+    // bin/ecom.js requires it; it imports cli/main (external: the ESM build's file).
+    entry: { 'cli/launcher': 'src/cli/launcher.ts' },
+    format: 'cjs',
+    outExtension: () => ({ js: '.cjs' }),
+    target: 'node20',
+    platform: 'node',
+    outDir: 'dist',
+    clean: false,
+    external: ['./main.js'],
+    removeNodeProtocol: false,
+  },
+]);

@@ -38,12 +38,16 @@ function stdoutIsTerminal(): boolean {
   }
 }
 
-let captured: string[] | undefined;
+// On globalThis, not in this module: the launcher is a CommonJS bundle of its own
+// (tsup.config.ts), so it and main.js each have a copy of this module.
+const CAPTURE = Symbol.for('ecom.help-output');
+type Capturing = typeof globalThis & { [CAPTURE]?: string[] };
 
 /** From now on, keeps what help and version print; the function returned gives it (src/cli/help-cache.ts stores it). */
 export function captureHelpOutput(): () => string {
-  captured = [];
-  return () => captured!.join('');
+  const captured: string[] = [];
+  (globalThis as Capturing)[CAPTURE] = captured;
+  return () => captured.join('');
 }
 
 /**
@@ -52,7 +56,7 @@ export function captureHelpOutput(): () => string {
  */
 export const directHelpOutput = {
   writeOut: (text: string) => {
-    captured?.push(text);
+    (globalThis as Capturing)[CAPTURE]?.push(text);
     writeOutDirect(text);
   },
   // 80 is commander's own width when stdout is not a terminal.
