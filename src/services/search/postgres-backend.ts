@@ -83,9 +83,10 @@ export class PostgresSearchBackend implements SearchBackend {
       const [walked, ...others] = await this.rangesOf(tokens);
       if (!walked) return [];
       const { rows } = await this.pool.query<SearchHit>({
-        name: `${WALK_STATEMENT}-${limit}`,
-        text: walkSql(limit),
-        values: [walked.lo, walked.hi, others.map((o) => o.lo), others.map((o) => o.hi)],
+        name: `${WALK_STATEMENT}-${limit}-${others.length}`,
+        text: walkSql(limit, others.length),
+        // A statement without other words has no $3 and $4 to send.
+        values: others.length === 0 ? [walked.lo, walked.hi] : [walked.lo, walked.hi, others.map((o) => o.lo), others.map((o) => o.hi)],
       });
       return rows;
     } catch (err) {

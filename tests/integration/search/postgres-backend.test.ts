@@ -62,7 +62,7 @@ describe('PostgreSQL search backend', () => {
     const first = await counted.search('laptops', 10);
     expect(await counted.search('laptops', 10)).toEqual(first);
     expect(await counted.search('laptops', 5)).toEqual(first.slice(0, 5));
-    expect(statements).toEqual(['ecom-search-ranges', 'ecom-search-walk-10', 'ecom-search-walk-10', 'ecom-search-walk-5']);
+    expect(statements).toEqual(['ecom-search-ranges', 'ecom-search-walk-10-0', 'ecom-search-walk-10-0', 'ecom-search-walk-5-0']);
 
     // Which of several words to walk depends on how many products match each: unknown
     // to a backend that does not hear of catalogue changes, so it asks every time.

@@ -71,6 +71,18 @@ describe('PostgreSQL type-ahead over tens of thousands of products', () => {
     expect(hits.slice(0, 10).every((h) => hasWordStarting(h.name, 'pro') && hasWordStarting(h.name, 'lap'))).toBe(true);
   });
 
+  it('requires each of three words, the third one checked as the second is', async () => {
+    const [first] = await backend.search('pro lap', 1);
+    const third = words(`${first!.name} ${first!.description}`).find((w) => w.length > 3 && !/^(pro|lap)/.test(w))!;
+    const hits = await backend.search(`pro lap ${third}`, 50);
+    expect(ids(hits)).toContain(first!.id);
+    for (const h of hits) {
+      const text = `${h.name} ${h.category} ${h.description}`;
+      expect([hasWordStarting(text, 'pro'), hasWordStarting(text, 'lap'), hasWordStarting(text, third)], `${h.name}: ${third}`).toEqual([true, true, true]);
+    }
+    expect(await backend.search(`pro lap ${third} zzzz`, 50)).toEqual([]);
+  });
+
   it('finds the one product that has both a broad word and a rare one, and nothing for an impossible pair', async () => {
     const target = generateProducts(GENERATED, FIRST_GENERATED_ID).find((p) => p.id === 12_345)!;
     const noun = words(target.name)[1]!;
