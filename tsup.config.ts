@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 import type { Plugin } from 'esbuild';
 
 const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -53,43 +53,49 @@ const builtinsForBundledCommonJs: Plugin = {
  */
 const LAUNCHER = 'cli/launcher.cjs';
 
-export default defineConfig([
-  {
-    entry: {
-      'cli/main': 'src/cli/main.ts',
-      // The local runtime's detached supervisor: `ecom up` runs it with node.
-      'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',
-      // The cluster runtimes' detached forwarder: startForwarder runs it with node.
-      'runtime/cluster/forwarder': 'src/runtime/cluster/forwarder-main.ts',
-      'services/catalog/main': 'src/services/catalog/main.ts',
-      'services/search/main': 'src/services/search/main.ts',
-      'services/order/main': 'src/services/order/main.ts',
-      'services/frontend/main': 'src/services/frontend/main.ts',
-    },
-    format: 'esm',
-    target: 'node20',
-    platform: 'node',
-    outDir: 'dist',
-    splitting: true,
-    sourcemap: true,
-    clean: ['**/*', `!${LAUNCHER}`],
-    skipNodeModulesBundle: true,
-    // Built-ins pass tsup's external plugin so the plugin below sees commander's; every
-    // other importer still gets them as plain external imports from esbuild.
-    noExternal: ['commander', /^node:/],
-    removeNodeProtocol: false,
-    esbuildPlugins: [builtinsForBundledCommonJs, versionAtBuildTime],
+const esmBuild: Options = {
+  entry: {
+    'cli/main': 'src/cli/main.ts',
+    // The local runtime's detached supervisor: `ecom up` runs it with node.
+    'runtime/local/supervisor': 'src/runtime/local/supervisor.ts',
+    // The cluster runtimes' detached forwarder: startForwarder runs it with node.
+    'runtime/cluster/forwarder': 'src/runtime/cluster/forwarder-main.ts',
+    'services/catalog/main': 'src/services/catalog/main.ts',
+    'services/search/main': 'src/services/search/main.ts',
+    'services/order/main': 'src/services/order/main.ts',
+    'services/frontend/main': 'src/services/frontend/main.ts',
   },
-  {
-    // bin/ecom.js requires it; it imports cli/main (external: the ESM build's file).
-    entry: { 'cli/launcher': 'src/cli/launcher.ts' },
-    format: 'cjs',
-    outExtension: () => ({ js: '.cjs' }),
-    target: 'node20',
-    platform: 'node',
-    outDir: 'dist',
-    clean: false,
-    external: ['./main.js'],
-    removeNodeProtocol: false,
-  },
-]);
+  format: 'esm',
+  target: 'node20',
+  platform: 'node',
+  outDir: 'dist',
+  splitting: true,
+  sourcemap: true,
+  clean: ['**/*', `!${LAUNCHER}`],
+  skipNodeModulesBundle: true,
+  // Built-ins pass tsup's external plugin so the plugin below sees commander's; every
+  // other importer still gets them as plain external imports from esbuild.
+  noExternal: ['commander', /^node:/],
+  removeNodeProtocol: false,
+  esbuildPlugins: [builtinsForBundledCommonJs, versionAtBuildTime],
+};
+
+const launcherBuild: Options = {
+  // bin/ecom.js requires it; it imports cli/main (external: the ESM build's file).
+  entry: { 'cli/launcher': 'src/cli/launcher.ts' },
+  format: 'cjs',
+  outExtension: () => ({ js: '.cjs' }),
+  target: 'node20',
+  platform: 'node',
+  outDir: 'dist',
+  clean: false,
+  external: ['./main.js'],
+  removeNodeProtocol: false,
+};
+
+/**
+ * A build of chosen entries (the Dockerfile's `--entry.services/<name>/main`, which
+ * replaces the entries of every build) is the ESM build alone: the launcher belongs
+ * to the CLI, and CommonJS cannot hold the services' top-level await.
+ */
+export default defineConfig((cli) => (cli.entry ? [esmBuild] : [esmBuild, launcherBuild]));
