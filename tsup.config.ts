@@ -53,7 +53,11 @@ const builtinsForBundledCommonJs: Plugin = {
  */
 const LAUNCHER = 'cli/launcher.cjs';
 
+/** What both builds share: Node 20 code in dist/, built-ins imported as `node:…`. */
+const common = { target: 'node20', platform: 'node', outDir: 'dist', removeNodeProtocol: false } satisfies Options;
+
 const esmBuild: Options = {
+  ...common,
   entry: {
     'cli/main': 'src/cli/main.ts',
     // The local runtime's detached supervisor: `ecom up` runs it with node.
@@ -66,9 +70,6 @@ const esmBuild: Options = {
     'services/frontend/main': 'src/services/frontend/main.ts',
   },
   format: 'esm',
-  target: 'node20',
-  platform: 'node',
-  outDir: 'dist',
   splitting: true,
   sourcemap: true,
   clean: ['**/*', `!${LAUNCHER}`],
@@ -76,21 +77,17 @@ const esmBuild: Options = {
   // Built-ins pass tsup's external plugin so the plugin below sees commander's; every
   // other importer still gets them as plain external imports from esbuild.
   noExternal: ['commander', /^node:/],
-  removeNodeProtocol: false,
   esbuildPlugins: [builtinsForBundledCommonJs, versionAtBuildTime],
 };
 
 const launcherBuild: Options = {
+  ...common,
   // bin/ecom.js requires it; it imports cli/main (external: the ESM build's file).
   entry: { 'cli/launcher': 'src/cli/launcher.ts' },
   format: 'cjs',
   outExtension: () => ({ js: '.cjs' }),
-  target: 'node20',
-  platform: 'node',
-  outDir: 'dist',
   clean: false,
   external: ['./main.js'],
-  removeNodeProtocol: false,
 };
 
 /**

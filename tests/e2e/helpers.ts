@@ -10,10 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll } from 'vitest';
 import type { ServiceStatus } from '../../src/runtime/types.js';
 import { ensureBuilt } from '../helpers/build.js';
-import { portIsFree, reservePortOffset } from '../helpers/port-offset.js';
+import { portIsFree as portFreeOn } from '../../src/core/processes.js';
+import { reservePortOffset } from '../helpers/port-offset.js';
 import { eventually } from '../helpers/services.js';
 
-export { ensureBuilt, portIsFree };
+export { ensureBuilt };
+
+/** 127.0.0.1:port can be bound now; one argument, so `ports.map(portIsFree)` reads as it should. */
+export const portIsFree = (port: number): Promise<boolean> => portFreeOn(port);
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -10,9 +10,9 @@
  * (a lock whose owner is gone is taken over).
  */
 import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive, portIsFree } from '../../src/core/processes.js';
 
 const LOCK_DIR = join(tmpdir(), 'ecom-test-ports');
 const STEP = 10;
@@ -23,14 +23,6 @@ export interface OffsetRange {
   min: number;
   /** The highest offset to try; lowered further so that every port stays below the ephemeral range. */
   max: number;
-}
-
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
-  });
 }
 
 /** The first port the kernel hands out on its own (/proc/sys/net/ipv4/ip_local_port_range). */
@@ -44,15 +36,6 @@ export function ephemeralLow(): number {
   return 49_152;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Takes the lock of one port, or takes over a lock whose owner has exited; false when another live process holds it. */
 function lockPort(port: number): boolean {
   const file = join(LOCK_DIR, String(port));
@@ -63,7 +46,7 @@ function lockPort(port: number): boolean {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number(readFileSync(file, 'utf8'));
-      if (owner === process.pid || (owner > 0 && alive(owner))) return false;
+      if (owner === process.pid || (owner > 0 && isAlive(owner))) return false;
       try {
         unlinkSync(file);
       } catch {
@@ -101,7 +84,7 @@ export async function reservePortOffset(ports: number[], range: OffsetRange): Pr
       if (!lockPort(port)) break;
       locked.push(port);
     }
-    if (locked.length === shifted.length && (await Promise.all(shifted.map(portIsFree))).every(Boolean)) return offset;
+    if (locked.length === shifted.length && (await Promise.all(shifted.map((port) => portIsFree(port)))).every(Boolean)) return offset;
     unlockPorts(locked);
   }
   throw new Error(`no port offset in ${range.min}-${max} with ports ${ports.join(', ')} all free`);
